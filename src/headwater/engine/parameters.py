@@ -1,0 +1,84 @@
+"""Binding call arguments to a function's parameters, and validating them against the type hints."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from headwater.exceptions import ParameterBindError, ParameterTypeError
+
+
+def bind_arguments(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The call's arguments by parameter name, defaults applied.
+
+    Raises:
+        ParameterBindError: naming the missing or unexpected parameter.
+    """
+    signature = inspect.signature(fn)
+    try:
+        bound = signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        raise ParameterBindError(
+            f"Cannot call {fn.__name__!r} with these arguments: {exc}. "
+            f"Its signature is {fn.__name__}{signature}."
+        ) from None
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def parameters_to_args(fn: Callable[..., Any], parameters: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Positional and keyword arguments that call `fn` with these parameters (`*args`/`**kwargs` spread)."""
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if name not in parameters:
+            continue
+        value = parameters[name]
+        if param.kind is param.VAR_POSITIONAL:
+            args.extend(value)
+        elif param.kind is param.VAR_KEYWORD:
+            kwargs.update(value)
+        elif param.kind is param.POSITIONAL_ONLY:
+            args.append(value)
+        else:
+            kwargs[name] = value
+    return tuple(args), kwargs
+
+
+def parameters_model(fn: Callable[..., Any]) -> Any:
+    """A pydantic model of the function's named parameters (their hints and defaults)."""
+    from pydantic import ConfigDict, create_model
+
+    fields: dict[str, Any] = {}
+    for name, param in inspect.signature(fn).parameters.items():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        hint = Any if param.annotation is inspect.Parameter.empty else param.annotation
+        default = ... if param.default is inspect.Parameter.empty else param.default
+        fields[name] = (hint, default)
+    config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())
+    return create_model(f"{fn.__name__}_parameters", __config__=config, **fields)
+
+
+def validate_parameters(model: Any, fn_name: str, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Coerce and check parameters with the model from `parameters_model`; returns the coerced values.
+
+    Raises:
+        ParameterTypeError: naming each invalid parameter, what was expected and what was given.
+    """
+    from pydantic import ValidationError
+
+    named = {k: v for k, v in parameters.items() if k in model.model_fields}
+    try:
+        validated = model.model_validate(named)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'arguments'}: {err['msg']} (got {err.get('input')!r})"
+            for err in exc.errors()
+        )
+        raise ParameterTypeError(f"Invalid parameters for {fn_name!r}: {problems}") from None
+    coerced = dict(parameters)
+    for name in named:
+        coerced[name] = getattr(validated, name)
+    return coerced

@@ -1,0 +1,64 @@
+"""Exceptions Headwater raises to users. Each says what was wrong and how to fix it."""
+
+from __future__ import annotations
+
+
+class HeadwaterException(Exception):
+    """Base class of Headwater's errors."""
+
+
+class ObjectNotFound(HeadwaterException):
+    """The id or name names nothing stored."""
+
+
+class InvalidInput(HeadwaterException):
+    """A request was well formed but its content cannot be accepted."""
+
+
+class MissingContextError(HeadwaterException, RuntimeError):
+    """Something that needs a running flow or task was used outside of one."""
+
+
+class ParameterBindError(HeadwaterException, TypeError):
+    """The arguments given to a flow or task do not fit its signature."""
+
+
+class ParameterTypeError(HeadwaterException, TypeError):
+    """A parameter's value does not match its type hint."""
+
+
+class UnfinishedRun(HeadwaterException):
+    """The result of a run that has not finished was asked for."""
+
+
+class MissingResult(HeadwaterException):
+    """A state has no result to give: it was not persisted, or its storage is gone."""
+
+
+class CrashedRun(HeadwaterException):
+    """The run was interrupted by something outside user code (a signal, a killed process)."""
+
+
+class CancelledRun(HeadwaterException):
+    """The run was cancelled."""
+
+
+class FailedRun(HeadwaterException):
+    """A run failed without an exception of its own (e.g. it returned a failed state)."""
+
+
+class TerminationSignal(BaseException):
+    """SIGTERM reached a running flow; it unwinds like KeyboardInterrupt so the run is marked CRASHED."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"received signal {signum}")
+        self.signum = signum
+
+
+class HeadwaterHTTPError(HeadwaterException):
+    """The server answered an API call with an error."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(f"{status_code}: {detail}")
+        self.status_code = status_code
+        self.detail = detail
