@@ -115,9 +115,9 @@ class FlowRunCore:
             dynamic_key = self.parent.next_dynamic_key(f"{_SUBFLOW_TASK_PREFIX}-{self.flow.name}")
             self.recorder.add((
                 rec.TASK_RUN, self.parent_task_run_id, f"{self.flow.name}-{dynamic_key}", parent_info.id,
-                f"{_SUBFLOW_TASK_PREFIX}-{self.flow.name}", dynamic_key, [], None, self.id, State(StateType.PENDING),
+                f"{_SUBFLOW_TASK_PREFIX}-{self.flow.name}", dynamic_key, [], None, self.id, State(StateType.RUNNING),
+                1,
             ))
-            self.recorder.add((rec.TASK_STATE, self.parent_task_run_id, State(StateType.RUNNING), 1))
         self.recorder.add((rec.FLOW_RUN, {
             "id": self.id,
             "name": info.name,

@@ -71,7 +71,7 @@ def build_batch(items: list[tuple[Any, ...]]) -> RecordBatch:
         if kind == TASK_STATE:
             task_states.append({"run_id": item[1], "state": state_payload(item[2]), "run_count": item[3]})
         elif kind == TASK_RUN:
-            _, run_id, name, flow_run_id, task_key, dynamic_key, tags, cache_key, child_id, pending = item
+            _, run_id, name, flow_run_id, task_key, dynamic_key, tags, cache_key, child_id, initial, _count = item
             task_runs.append(
                 {
                     "id": run_id,
@@ -82,7 +82,7 @@ def build_batch(items: list[tuple[Any, ...]]) -> RecordBatch:
                     "tags": tags,
                     "cache_key": cache_key,
                     "child_flow_run_id": child_id,
-                    "state": state_payload(pending),
+                    "state": state_payload(initial),
                 }
             )
         elif kind == LOG:

@@ -40,8 +40,8 @@ class TaskRunCore:
     """Everything about a task run except calling the function: shared by the sync and async drivers."""
 
     __slots__ = (
-        "args", "cache_key", "ctx", "flow_ctx", "id", "info", "kwargs", "recorder", "run_count",
-        "state", "task", "token", "wait_for",
+        "args", "cache_key", "created", "ctx", "dynamic_key", "flow_ctx", "id", "info", "kwargs", "recorder",
+        "run_count", "state", "task", "token", "wait_for",
     )
 
     def __init__(
@@ -79,9 +79,17 @@ class TaskRunCore:
         )
         self.info.name = task.render_run_name(dynamic_key, self.info)
         self.ctx = TaskRunContext(task, self.info, task.resolve_log_prints(flow_ctx), flow_ctx)
+        self.dynamic_key = dynamic_key
+        self.created = False
+
+    def _create(self, initial: State[Any]) -> None:
+        # A task run is recorded when it first takes a state: RUNNING for one that runs now (a pending
+        # phase would be instantaneous), or its final state when it is settled without running.
+        self.state = initial
+        self.created = True
         self.recorder.add(
-            (rec.TASK_RUN, self.id, self.info.name, self.info.flow_run_id, task.task_key, dynamic_key,
-             self.info.tags, None, None, self.state)
+            (rec.TASK_RUN, self.id, self.info.name, self.info.flow_run_id, self.task.task_key, self.dynamic_key,
+             self.info.tags, self.cache_key, None, initial, self.run_count)
         )
 
     # -- before the first attempt -----------------------------------------------------------------
@@ -111,8 +119,10 @@ class TaskRunCore:
         """Enter RUNNING (or Retrying) and set the task run context."""
         self.run_count += 1
         self.info.run_count = self.run_count
-        name = "Retrying" if self.run_count > 1 else None
-        self._set_state(State(StateType.RUNNING, name))
+        if not self.created:
+            self._create(State(StateType.RUNNING))
+        else:
+            self._set_state(State(StateType.RUNNING, "Retrying"))
 
     # -- after an attempt -------------------------------------------------------------------------
     def on_success(self, value: Any) -> float | None:
@@ -178,6 +188,9 @@ class TaskRunCore:
         return state.result()
 
     def _set_state(self, state: State[Any]) -> None:
+        if not self.created:
+            self._create(state)
+            return
         self.state = state
         self.recorder.add((rec.TASK_STATE, self.id, state, self.run_count))
 
