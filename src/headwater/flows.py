@@ -14,7 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 from headwater.core.names import generate_run_name
 from headwater.engine.context import FlowRunInfo
@@ -67,7 +67,7 @@ class Flow(Generic[P, R]):
         check_retry_options(retries, retry_delay_seconds, retry_jitter_factor)
         if timeout_seconds is not None and timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds}.")
-        update_wrapper(self, fn)  # type: ignore[arg-type]
+        update_wrapper(self, fn)
         self._options = {k: v for k, v in locals().items() if k not in ("self", "fn")}
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
@@ -168,9 +168,9 @@ class Flow(Generic[P, R]):
     @overload
     def __call__(self, *args: Any, return_state: bool = ..., **kwargs: Any) -> Any: ...
 
-    def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:
+    def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:  # type: ignore[misc]
         """Run the flow now, in this process. Async flows return a coroutine to await."""
-        return_type = "state" if return_state else "result"
+        return_type: Literal["result", "state"] = "state" if return_state else "result"
         if self.is_async:
             from headwater.engine.flow_engine import run_flow_async
 

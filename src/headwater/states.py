@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from headwater.core.states import DEFAULT_NAMES, TERMINAL_STATES, StateType
 from headwater.exceptions import CancelledRun, CrashedRun, FailedRun, MissingResult, UnfinishedRun
+from headwater.utilities.ids import new_id
 
 R = TypeVar("R")
 
@@ -48,7 +49,7 @@ class State(Generic[R]):
         """Where the result is persisted (a result record's metadata), when it is."""
         self.cache_key = cache_key
         self.scheduled_time = scheduled_time
-        self.id = id or uuid4()
+        self.id = id or new_id()
 
     def __repr__(self) -> str:
         parts = [repr(self.message)] if self.message else []

@@ -14,10 +14,11 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from headwater.futures import HeadwaterFuture
 from headwater.states import State
+from headwater.utilities.ids import new_id
 
 if TYPE_CHECKING:
     from headwater.engine.context import FlowRunContext
@@ -65,7 +66,7 @@ class TaskRunner(ABC):
     def submit_run(self, run: Callable[[], State[Any]]) -> concurrent.futures.Future[State[Any]]:
         """Start `run` (which runs one task run and returns its final state) somewhere."""
 
-    def shutdown(self, wait: bool = True) -> None:
+    def shutdown(self, wait: bool = True) -> None:  # noqa: B027 - optional for runners holding no workers
         """Release the runner's workers, waiting for submitted runs when `wait`."""
 
     def submit(
@@ -77,7 +78,7 @@ class TaskRunner(ABC):
         flow_ctx: FlowRunContext,
     ) -> HeadwaterFuture[Any]:
         """Submit one task run; returns its future at once."""
-        task_run_id = uuid4()
+        task_run_id = new_id()
         run = self.make_run(task, args, kwargs, wait_for, flow_ctx, task_run_id)
         pending = [f for f in upstream_futures(args, kwargs, wait_for) if not f.done()]
         if not pending:
@@ -114,10 +115,10 @@ class TaskRunner(ABC):
         if task.is_async:
             def run() -> State[Any]:
                 coro = run_task_async(task, args, kwargs, flow_ctx, "state", wait_for, task_run_id)
-                return context.run(asyncio.run, coro)  # type: ignore[no-any-return]
+                return context.run(asyncio.run, coro)
         else:
             def run() -> State[Any]:
-                return context.run(  # type: ignore[no-any-return]
+                return context.run(
                     run_task_sync, task, args, kwargs, flow_ctx, "state", wait_for, task_run_id
                 )
         return run

@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 from headwater.cache_policies import CacheKeyFnPolicy, CachePolicy, _NoCache
 from headwater.engine.context import FlowRunContext, TaskRunInfo, flow_run_context
@@ -75,7 +75,7 @@ class Task(Generic[P, R]):
         check_retry_options(retries, retry_delay_seconds, retry_jitter_factor)
         if timeout_seconds is not None and timeout_seconds <= 0:
             raise ValueError(f"timeout_seconds must be positive, got {timeout_seconds}.")
-        update_wrapper(self, fn)  # type: ignore[arg-type]
+        update_wrapper(self, fn)
         self.fn = fn
         self.is_async = inspect.iscoroutinefunction(fn)
         self.name = name or fn.__name__
@@ -192,12 +192,14 @@ class Task(Generic[P, R]):
     @overload
     def __call__(self, *args: Any, return_state: bool = ..., wait_for: Any = ..., **kwargs: Any) -> Any: ...
 
-    def __call__(self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any) -> Any:
+    def __call__(  # type: ignore[misc]  # the overloads above are what callers see
+        self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
+    ) -> Any:
         """Run the task now. Inside a flow it is recorded as a task run; outside, it is a plain call."""
         flow_ctx = flow_run_context.get()
         if flow_ctx is None:
             return self.fn(*args, **kwargs)
-        return_type = "state" if return_state else "result"
+        return_type: Literal["result", "state"] = "state" if return_state else "result"
         if self.is_async:
             from headwater.engine.task_engine import run_task_async
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class StateType(str, Enum):
+class StateType(StrEnum):
     """The type of a run's state; every named state (Late, Retrying, Cached …) has one of these types."""
 
     SCHEDULED = "SCHEDULED"

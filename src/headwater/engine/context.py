@@ -42,8 +42,18 @@ class TaskRunInfo:
     `parameters` is bound from the call's arguments on first access only: most runs never need it.
     """
 
-    __slots__ = ("_parameters", "args", "fn", "flow_run_id", "id", "kwargs", "name", "run_count", "tags",
-                 "task_key")
+    __slots__ = (
+        "_parameters",
+        "args",
+        "flow_run_id",
+        "fn",
+        "id",
+        "kwargs",
+        "name",
+        "run_count",
+        "tags",
+        "task_key",
+    )
 
     def __init__(
         self,

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
-from uuid import uuid4
 
 from headwater.core.names import generate_run_name
 from headwater.core.states import StateType
@@ -31,9 +30,11 @@ from headwater.engine.timeouts import (
 )
 from headwater.exceptions import HeadwaterException, TerminationSignal
 from headwater.states import State
+from headwater.utilities.ids import new_id
 
 if TYPE_CHECKING:
     from headwater.flows import Flow
+    from headwater.results import ResultStore
 
 ReturnType = Literal["result", "state"]
 _SUBFLOW_TASK_PREFIX = "subflow"
@@ -46,6 +47,12 @@ def jsonable(value: Any) -> Any:
     return to_jsonable_python(value, fallback=str)
 
 
+def _default_store() -> ResultStore:
+    from headwater.results import ResultStore
+
+    return ResultStore.create(None, None)
+
+
 class FlowRunCore:
     """Everything about a flow run except calling the function."""
 
@@ -53,12 +60,12 @@ class FlowRunCore:
         self.flow = flow
         self.args = args
         self.kwargs = kwargs
-        self.id = uuid4()
+        self.id = new_id()
         self.token = object()
         self.run_count = 0
         self.recorder = rec.get_recorder()
         self.parent = flow_run_context.get()
-        self.parent_task_run_id = uuid4() if self.parent is not None else None
+        self.parent_task_run_id = new_id() if self.parent is not None else None
         self.state: State[Any] = State(StateType.PENDING)
         self.ctx: FlowRunContext | None = None
         self.logger: logging.LoggerAdapter[logging.Logger] | None = None
@@ -146,7 +153,8 @@ class FlowRunCore:
         if state.is_completed():
             if self.flow.persist_result:
                 try:
-                    state.result_ref = self.flow.result_store().write(uuid4().hex, state.data)
+                    store = self.flow.result_store() or _default_store()
+                    state.result_ref = store.write(new_id().hex, state.data)
                 except Exception as exc:
                     return self.on_exception(exc)
             self._settle(state)
@@ -196,7 +204,7 @@ class FlowRunCore:
     def _settle(self, state: State[Any]) -> State[Any]:
         self._set_state(state)
         if self.parent_task_run_id is not None:
-            mirrored = State(state.type, state.name, state.message, result_ref=state.result_ref)
+            mirrored: State[Any] = State(state.type, state.name, state.message, result_ref=state.result_ref)
             self.recorder.add((rec.TASK_STATE, self.parent_task_run_id, mirrored, 1))
         return state
 

@@ -31,15 +31,18 @@ def parameters_to_args(fn: Callable[..., Any], parameters: dict[str, Any]) -> tu
     """Positional and keyword arguments that call `fn` with these parameters (`*args`/`**kwargs` spread)."""
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
+    # Parameters go positionally until one is left out: those before a `*args` must not be keywords.
+    positional = True
     for name, param in inspect.signature(fn).parameters.items():
         if name not in parameters:
+            positional = False
             continue
         value = parameters[name]
         if param.kind is param.VAR_POSITIONAL:
             args.extend(value)
         elif param.kind is param.VAR_KEYWORD:
             kwargs.update(value)
-        elif param.kind is param.POSITIONAL_ONLY:
+        elif param.kind is param.POSITIONAL_ONLY or (positional and param.kind is param.POSITIONAL_OR_KEYWORD):
             args.append(value)
         else:
             kwargs[name] = value

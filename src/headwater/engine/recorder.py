@@ -22,10 +22,11 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from headwater.engine.journal import Journal
 from headwater.engine.portal import Portal
+from headwater.utilities.ids import new_id
 
 if TYPE_CHECKING:
     from headwater.client.base import Orchestrator
@@ -176,7 +177,7 @@ class Recorder:
         task_run_id: UUID | None,
     ) -> None:
         """Buffer one log line."""
-        self.add((LOG, uuid4(), name, level, message, created, flow_run_id, task_run_id))
+        self.add((LOG, new_id(), name, level, message, created, flow_run_id, task_run_id))
 
     def run_started(self, flow_run_id: UUID) -> None:
         """A flow run began in this process: send heartbeats for it until `run_finished`."""

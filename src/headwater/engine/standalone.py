@@ -6,11 +6,11 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from typing import TYPE_CHECKING, Any
-from uuid import uuid4
 
 from headwater.core.states import StateType
 from headwater.futures import HeadwaterFuture
 from headwater.states import State
+from headwater.utilities.ids import new_id
 
 if TYPE_CHECKING:
     from headwater.tasks import Task
@@ -49,4 +49,4 @@ def submit_outside_flow(
             return State(StateType.FAILED, message=f"{type(exc).__name__}: {exc}", data=exc)
         return value if isinstance(value, State) else State(StateType.COMPLETED, data=value)
 
-    return HeadwaterFuture(uuid4(), _executor().submit(run))
+    return HeadwaterFuture(new_id(), _executor().submit(run))

@@ -66,7 +66,7 @@ def execute_packed(payload: bytes) -> bytes:
     try:
         return bytes(cloudpickle.dumps(state))
     except Exception:  # the value or exception cannot travel back: keep the state, describe the data
-        kept = State(state.type, state.name, state.message, data=RuntimeError(repr(state.data)),
+        kept: State[Any] = State(state.type, state.name, state.message, data=RuntimeError(repr(state.data)),
                      result_ref=state.result_ref)
         return bytes(cloudpickle.dumps(kept))
 

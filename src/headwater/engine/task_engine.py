@@ -10,7 +10,7 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from headwater.core.states import StateType
 from headwater.engine import recorder as rec
@@ -25,6 +25,7 @@ from headwater.engine.timeouts import (
     main_thread_deadline,
 )
 from headwater.states import State
+from headwater.utilities.ids import new_id
 
 if TYPE_CHECKING:
     from headwater.engine.recorder import Recorder
@@ -59,7 +60,7 @@ class TaskRunCore:
         self.kwargs = kwargs
         self.flow_ctx = flow_ctx
         self.wait_for = wait_for
-        self.id = task_run_id or uuid4()
+        self.id = task_run_id or new_id()
         self.run_count = 0
         self.cache_key: str | None = None
         self.token = object()
@@ -127,16 +128,17 @@ class TaskRunCore:
     # -- after an attempt -------------------------------------------------------------------------
     def on_success(self, value: Any) -> float | None:
         """Record the outcome of a returned value; returns a retry delay, or None when final."""
+        state: State[Any]
         if isinstance(value, State):
             state = value
         else:
-            state = State(_COMPLETED, data=value, cache_key=self.cache_key)
+            state = State[Any](_COMPLETED, data=value, cache_key=self.cache_key)
             if self.task.should_persist(self.flow_ctx):
                 try:
                     expiration = None
                     if self.task.cache_expiration is not None:
                         expiration = datetime.now(UTC) + _as_timedelta(self.task.cache_expiration)
-                    key = self.cache_key or uuid4().hex
+                    key = self.cache_key or new_id().hex
                     state.result_ref = self.task.result_store_for(self.flow_ctx).write(key, value, expiration)
                 except Exception as exc:
                     return self.on_exception(exc)
@@ -147,6 +149,7 @@ class TaskRunCore:
 
     def on_exception(self, exc: BaseException) -> float | None:
         """Record a raised exception; returns a retry delay, or None when final."""
+        state: State[Any]
         if isinstance(exc, RunTimeout) and exc.token is self.token:
             state = State(StateType.FAILED, "TimedOut", str(exc), exc)
         elif isinstance(exc, Exception):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from uuid import UUID
 
 from pydantic import Field
@@ -13,7 +13,7 @@ from headwater.schemas._base import Schema
 MAX_LIMIT = 1000
 
 
-class FlowRunSort(str, Enum):
+class FlowRunSort(StrEnum):
     """Orderings for flow run lists."""
 
     START_TIME_DESC = "START_TIME_DESC"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from headwater.schemas._base import Schema
 from headwater.schemas.states import StateSchema
 
 
-class SetStateStatus(str, Enum):
+class SetStateStatus(StrEnum):
     """The orchestrator's answer to a proposed state."""
 
     ACCEPT = "ACCEPT"

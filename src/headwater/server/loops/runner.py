@@ -36,9 +36,13 @@ class LoopRunner:
         """The loops a server runs."""
         from headwater.server.loops.crash_detection import CrashDetection
 
-        return cls([
-            CrashDetection(db, settings.crash_detection_grace_seconds, settings.crash_detection_loop_seconds),
-        ])
+        return cls(
+            [
+                CrashDetection(
+                    db, settings.crash_detection_grace_seconds, settings.crash_detection_loop_seconds
+                ),
+            ]
+        )
 
     def start(self) -> None:
         """Start every loop on the running event loop."""
