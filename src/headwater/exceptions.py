@@ -47,11 +47,12 @@ class FailedRun(HeadwaterException):
     """A run failed without an exception of its own (e.g. it returned a failed state)."""
 
 
-class TerminationSignal(BaseException):
-    """SIGTERM reached a running flow; it unwinds like KeyboardInterrupt so the run is marked CRASHED."""
+class TerminationSignal(SystemExit):
+    """SIGTERM reached a running flow: it unwinds like Ctrl-C, so the run is recorded CRASHED, and then
+    ends the process with the conventional status 128 + the signal number."""
 
     def __init__(self, signum: int) -> None:
-        super().__init__(f"received signal {signum}")
+        super().__init__(128 + signum)
         self.signum = signum
 
 
