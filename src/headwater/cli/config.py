@@ -61,7 +61,7 @@ def set_(
             raise typer.BadParameter(f"{assignment!r} is not NAME=VALUE.")
         name = _field_for(key)
         try:
-            Settings(**{name: value})
+            Settings.model_validate({name: value})
         except ValidationError as exc:
             raise typer.BadParameter(f"{key}: {exc.errors()[0]['msg']}") from None
         values[f"{ENV_PREFIX}{name.upper()}"] = value
