@@ -11,10 +11,30 @@ from typing import Protocol
 from uuid import UUID
 
 from headwater.schemas.actions import FlowRunCreate, LogCreate, RecordBatch
+from headwater.schemas.deployments import (
+    Deployment,
+    DeploymentApplied,
+    DeploymentCreate,
+    DeploymentFilter,
+    DeploymentFlowRunCreate,
+    DeploymentUpdate,
+)
 from headwater.schemas.filters import FlowRunFilter, LogFilter, TaskRunFilter
 from headwater.schemas.objects import Flow, FlowRun, Log, TaskRun
 from headwater.schemas.responses import OrchestrationResult
 from headwater.schemas.states import StateCreate, StateSchema
+from headwater.schemas.work_pools import (
+    GetScheduledFlowRuns,
+    Worker,
+    WorkerFlowRunResponse,
+    WorkerHeartbeat,
+    WorkPool,
+    WorkPoolCreate,
+    WorkPoolUpdate,
+    WorkQueue,
+    WorkQueueCreate,
+    WorkQueueUpdate,
+)
 
 
 class Orchestrator(Protocol):
@@ -68,6 +88,91 @@ class Orchestrator(Protocol):
 
     async def read_flows(self) -> list[Flow]:
         """All flows, by name."""
+        ...
+
+    async def wait_for_flow_run(self, flow_run_id: UUID, timeout_seconds: float) -> FlowRun:
+        """The flow run once it is final, or as it is when `timeout_seconds` pass (long-poll)."""
+        ...
+
+    # -- deployments ------------------------------------------------------------------------------
+    async def apply_deployment(self, create: DeploymentCreate) -> DeploymentApplied:
+        """Create a deployment, or update the one with this flow and name in place; a missing work
+        pool is created as a `process` pool."""
+        ...
+
+    async def read_deployment(self, deployment_id: UUID) -> Deployment:
+        """One deployment; raises `ObjectNotFound`."""
+        ...
+
+    async def read_deployment_by_name(self, name: str) -> Deployment:
+        """A deployment by `flow-name/deployment-name`; raises `ObjectNotFound` naming what is missing."""
+        ...
+
+    async def read_deployments(self, deployment_filter: DeploymentFilter) -> list[Deployment]:
+        """Deployments matching a filter, by flow name then name."""
+        ...
+
+    async def update_deployment(self, deployment_id: UUID, update: DeploymentUpdate) -> Deployment:
+        """Change some fields of a deployment (pause, resume …)."""
+        ...
+
+    async def delete_deployment(self, deployment_id: UUID) -> None:
+        """Delete a deployment (its past runs stay)."""
+        ...
+
+    async def create_flow_run_from_deployment(
+        self, deployment_id: UUID, create: DeploymentFlowRunCreate
+    ) -> FlowRun:
+        """A new run of a deployment; parameters are merged over its defaults and validated against its
+        schema (`InvalidInput` naming the parameter otherwise)."""
+        ...
+
+    # -- work pools, queues, workers --------------------------------------------------------------
+    async def create_work_pool(self, create: WorkPoolCreate) -> WorkPool:
+        """A new work pool (with its `default` queue)."""
+        ...
+
+    async def read_work_pool(self, name: str) -> WorkPool:
+        """One work pool by name; raises `ObjectNotFound`."""
+        ...
+
+    async def read_work_pools(self) -> list[WorkPool]:
+        """All work pools, by name."""
+        ...
+
+    async def update_work_pool(self, name: str, update: WorkPoolUpdate) -> WorkPool:
+        """Change some fields of a work pool (pause, resume, concurrency limit …)."""
+        ...
+
+    async def delete_work_pool(self, name: str) -> None:
+        """Delete a work pool and its queues."""
+        ...
+
+    async def create_work_queue(self, work_pool_name: str, create: WorkQueueCreate) -> WorkQueue:
+        """A new queue in a pool."""
+        ...
+
+    async def read_work_queues(self, work_pool_name: str) -> list[WorkQueue]:
+        """A pool's queues, by priority."""
+        ...
+
+    async def update_work_queue(self, work_pool_name: str, name: str, update: WorkQueueUpdate) -> WorkQueue:
+        """Change some fields of a queue."""
+        ...
+
+    async def worker_heartbeat(self, work_pool_name: str, heartbeat: WorkerHeartbeat) -> None:
+        """A worker is alive and polling the pool."""
+        ...
+
+    async def read_workers(self, work_pool_name: str) -> list[Worker]:
+        """The workers that have polled a pool."""
+        ...
+
+    async def get_scheduled_flow_runs(
+        self, work_pool_name: str, request: GetScheduledFlowRuns
+    ) -> list[WorkerFlowRunResponse]:
+        """Runs due in the pool's queues, within the pool's, queues' and deployments' concurrency
+        limits, highest-priority queue first; waits up to `request.wait_seconds` for one (long-poll)."""
         ...
 
     async def aclose(self) -> None:

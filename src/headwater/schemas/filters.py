@@ -34,6 +34,8 @@ class FlowRunFilter(Schema):
     parent_flow_run_id: UUID | None = None
     """Only the subflow runs of this flow run."""
     is_subflow: bool | None = None
+    deployment_id: list[UUID] | None = None
+    work_pool_name: list[str] | None = None
     sort: FlowRunSort = FlowRunSort.START_TIME_DESC
     limit: int = Field(default=200, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0)

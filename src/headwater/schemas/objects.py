@@ -39,6 +39,14 @@ class FlowRun(ObjectSchema):
     start_time: datetime | None = None
     end_time: datetime | None = None
     heartbeat: datetime | None = None
+    deployment_id: UUID | None = None
+    deployment_name: str | None = None
+    work_pool_name: str | None = None
+    work_queue_name: str | None = None
+    work_queue_id: UUID | None = None
+    idempotency_key: str | None = None
+    auto_scheduled: bool = False
+    """Created by the scheduler from a deployment's schedule."""
 
 
 class TaskRun(ObjectSchema):
