@@ -20,6 +20,15 @@ from headwater.states import State
 from headwater.tasks import Task, task
 from headwater.utilities.annotations import unmapped
 
+
+def serve(*deployments: object, limit: int | None = None) -> None:
+    """Apply deployments (from `flow.to_deployment(...)`) and run their runs here until Ctrl-C."""
+    from headwater.deployments.base import Deployment
+    from headwater.deployments.runner import serve as _serve
+
+    _serve(*[d for d in deployments if isinstance(d, Deployment)], limit=limit)
+
+
 __all__ = [
     "Flow",
     "HeadwaterFuture",
@@ -28,6 +37,7 @@ __all__ = [
     "__version__",
     "flow",
     "get_run_logger",
+    "serve",
     "task",
     "unmapped",
 ]
