@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable
 from functools import update_wrapper
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 from headwater.core.names import generate_run_name
@@ -25,9 +26,13 @@ from headwater.engine.parameters import (
     validate_parameters,
 )
 from headwater.engine.retries import RetryDelay, check_retry_options
+from headwater.exceptions import ParameterBindError, ParameterTypeError
 from headwater.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 if TYPE_CHECKING:
+    from uuid import UUID
+
+    from headwater.deployments.base import Deployment
     from headwater.results import ResultStore, Serializer
 
 P = ParamSpec("P")
@@ -93,6 +98,8 @@ class Flow(Generic[P, R]):
         self.on_crashed = list(on_crashed or ())
         self._model: Any = None
         self._store: ResultStore | None = None
+        self._source: tuple[str | None, str, str] | None = None
+        """(remote source or None, entrypoint, local folder) for a flow loaded with `from_source`."""
         if log_prints:
             from headwater.engine.prints import install_print_capture
 
@@ -125,6 +132,17 @@ class Flow(Generic[P, R]):
         if self._model is None:
             self._model = parameters_model(self.fn)
         return validate_parameters(self._model, self.name, parameters)
+
+    def parameter_names(self) -> list[str]:
+        """The names of the flow's parameters, in order."""
+        return [
+            name for name, p in inspect.signature(self.fn).parameters.items()
+            if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+
+    def accepts_any_keyword(self) -> bool:
+        """Whether the flow takes `**kwargs`."""
+        return any(p.kind is p.VAR_KEYWORD for p in inspect.signature(self.fn).parameters.values())
 
     def call_arguments(self, parameters: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
         """Arguments that call the function with these parameters."""
@@ -161,6 +179,63 @@ class Flow(Generic[P, R]):
             self._store = ResultStore.create(self.result_storage, self.result_serializer)
         return self._store
 
+    # -- deploying --------------------------------------------------------------------------------
+    def to_deployment(self, name: str, **options: Any) -> Deployment:
+        """A deployment of this flow, not yet applied (for `headwater.serve(...)`, or `.apply()`).
+
+        Options are those of `Deployment.build_from_flow`, plus `cron`, `interval` and `rrule`.
+        """
+        from headwater.deployments.base import Deployment
+        from headwater.deployments.schedules import collect_schedules
+
+        schedules = collect_schedules(
+            cron=options.pop("cron", None),
+            interval=options.pop("interval", None),
+            rrule=options.pop("rrule", None),
+            schedule=options.pop("schedule", None),
+            schedules=options.pop("schedules", None),
+        )
+        if self._source is not None:  # loaded with from_source: deploy the source, not this machine's path
+            remote, entrypoint, folder = self._source
+            options.setdefault("entrypoint", entrypoint)
+            options.setdefault("path", None if remote else folder)
+            options.setdefault("source", remote)
+        return Deployment.build_from_flow(self, name, schedules=schedules, **options)
+
+    def deploy(self, name: str, work_pool_name: str, **options: Any) -> UUID:
+        """Create (or update) a deployment of this flow on a work pool; returns its id.
+
+        Options: `work_queue_name`, `parameters`, `description`, `tags`, `version`, `cron`, `interval`,
+        `rrule`, `schedules`, `concurrency_limit`, `collision_strategy`, `enforce_parameter_schema`,
+        `paused`. A flow loaded with `Flow.from_source(...)` is deployed with its source, so workers
+        fetch the code themselves.
+        """
+        return self.to_deployment(name, work_pool_name=work_pool_name, **options).apply()
+
+    def serve(self, name: str, *, limit: int | None = None, **options: Any) -> None:
+        """Deploy this flow and run its runs here, in subprocesses, until interrupted (Ctrl-C).
+
+        Options as for `to_deployment` (`cron=`, `interval=`, `parameters=` …); `limit` caps how many
+        runs execute at once.
+        """
+        from headwater.deployments.runner import serve
+
+        serve(self.to_deployment(name, **options), limit=limit)
+
+    @classmethod
+    def from_source(cls, source: str, entrypoint: str) -> Flow[..., Any]:
+        """Load a flow from a folder or a git repository (cloned into `$HEADWATER_HOME/sources`).
+
+        Example: `Flow.from_source("https://example.com/org/repo.git", "flows/etl.py:etl").deploy(...)`.
+        """
+        from headwater.deployments.entrypoints import checkout_source, load_flow_from_entrypoint
+
+        folder = checkout_source(source)
+        loaded = load_flow_from_entrypoint(folder, entrypoint)
+        is_folder = Path(source).expanduser().is_dir() and not (Path(source) / ".git").exists()
+        loaded._source = (None if is_folder else source, entrypoint, str(folder))
+        return loaded
+
     # -- calling ----------------------------------------------------------------------------------
     @overload
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
@@ -172,12 +247,22 @@ class Flow(Generic[P, R]):
         """Run the flow now, in this process. Async flows return a coroutine to await."""
         return_type: Literal["result", "state"] = "state" if return_state else "result"
         if self.is_async:
-            from headwater.engine.flow_engine import run_flow_async
-
-            return run_flow_async(self, args, kwargs, return_type)
+            return self._call_async(args, kwargs, return_type)
         from headwater.engine.flow_engine import run_flow_sync
 
-        return run_flow_sync(self, args, kwargs, return_type)
+        try:
+            return run_flow_sync(self, args, kwargs, return_type)
+        except (ParameterBindError, ParameterTypeError) as exc:
+            # The caller's mistake: show it at the call, not deep inside the engine.
+            raise exc.with_traceback(None) from None
+
+    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any], return_type: Any) -> Any:
+        from headwater.engine.flow_engine import run_flow_async
+
+        try:
+            return await run_flow_async(self, args, kwargs, return_type)
+        except (ParameterBindError, ParameterTypeError) as exc:
+            raise exc.with_traceback(None) from None
 
 
 @overload
@@ -224,6 +309,10 @@ def flow(__fn: Any = None, **options: Any) -> Any:
     if __fn is not None:
         return Flow(__fn, **options)
     return lambda fn: Flow(fn, **options)
+
+
+# `flow.from_source(source, entrypoint)`, as the established API spells it.
+flow.from_source = Flow.from_source  # type: ignore[attr-defined]
 
 
 __all__ = ["Flow", "flow"]

@@ -35,6 +35,7 @@ from headwater.utilities.ids import new_id
 if TYPE_CHECKING:
     from headwater.flows import Flow
     from headwater.results import ResultStore
+    from headwater.schemas.objects import FlowRun
 
 ReturnType = Literal["result", "state"]
 _SUBFLOW_TASK_PREFIX = "subflow"
@@ -56,15 +57,23 @@ def _default_store() -> ResultStore:
 class FlowRunCore:
     """Everything about a flow run except calling the function."""
 
-    def __init__(self, flow: Flow[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        flow: Flow[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        existing: FlowRun | None = None,
+    ) -> None:
         self.flow = flow
         self.args = args
         self.kwargs = kwargs
-        self.id = new_id()
+        self.existing = existing
+        """A run the orchestrator created (a deployment run): its states are proposed, not recorded."""
+        self.id = existing.id if existing else new_id()
         self.token = object()
         self.run_count = 0
         self.recorder = rec.get_recorder()
-        self.parent = flow_run_context.get()
+        self.parent = None if existing else flow_run_context.get()
         self.parent_task_run_id = new_id() if self.parent is not None else None
         self.state: State[Any] = State(StateType.PENDING)
         self.ctx: FlowRunContext | None = None
@@ -91,7 +100,12 @@ class FlowRunCore:
             parent_task_run_id=self.parent_task_run_id,
             parent_flow_run_id=self.parent.flow_run.id if self.parent else None,
         )
-        info.name = flow.render_run_name(info) if problem is None else generate_run_name()
+        if self.existing is not None:
+            info.tags = sorted(set(info.tags) | set(self.existing.tags))
+            info.parent_task_run_id = self.existing.parent_task_run_id
+            info.parent_flow_run_id = self.existing.parent_flow_run_id
+            info.deployment_id = self.existing.deployment_id
+            info.scheduled_start_time = self.existing.expected_start_time
         self.ctx = FlowRunContext(
             flow=flow,
             flow_run=info,
@@ -101,10 +115,25 @@ class FlowRunCore:
             persist_result=flow.persist_result,
             parent=self.parent,
         )
+        if self.existing is not None:
+            info.name = self.existing.name
+        elif problem is not None:
+            info.name = generate_run_name()
+        elif callable(flow.flow_run_name):  # it may read `headwater.runtime.flow_run`: call it in the run
+            token = flow_run_context.set(self.ctx)
+            try:
+                info.name = flow.render_run_name(info)
+            finally:
+                flow_run_context.reset(token)
+        else:
+            info.name = flow.render_run_name(info)
         from headwater.logging.loggers import flow_run_logger
 
         self.logger = flow_run_logger(self.ctx)
-        self._record_creation(info)
+        if self.existing is None:
+            self._record_creation(info)
+        else:
+            self.recorder.run_started(self.id)  # heartbeats
         if problem is None and flow.should_validate_parameters:
             try:
                 info.parameters = flow.validate(parameters)
@@ -113,8 +142,32 @@ class FlowRunCore:
         if problem is not None:
             return self._settle(State(StateType.FAILED, "Failed", f"Flow run received invalid parameters: {problem}",
                                       problem))
+        if self.existing is not None:
+            refusal = self._claim_running()
+            if refusal is not None:
+                return refusal
         self.logger.info("Beginning flow run %r for flow %r", info.name, flow.name)
         return None
+
+    def _claim_running(self) -> State[Any] | None:
+        """Propose RUNNING for an orchestrator-created run; returns its state when it may not run."""
+        from headwater.engine.proposals import propose
+
+        while True:
+            answer, current, delay = propose(self.id, State(StateType.RUNNING))
+            if answer == "ACCEPT":
+                self.run_count = 1
+                assert self.ctx is not None
+                self.ctx.flow_run.run_count = 1
+                self.state = current
+                return None
+            if answer == "WAIT":
+                time.sleep(delay or 1.0)
+                continue
+            assert self.logger is not None
+            self.logger.warning("The orchestrator did not let this run start (%s): %s", answer, current.message)
+            self.state = current
+            return current
 
     def _record_creation(self, info: FlowRunInfo) -> None:
         if self.parent is not None:
@@ -139,6 +192,8 @@ class FlowRunCore:
     def start_attempt(self) -> None:
         """Enter RUNNING (or Retrying)."""
         assert self.ctx is not None
+        if self.existing is not None and self.run_count == 1 and self.state.is_running():
+            return  # the first RUNNING was proposed (and accepted) when the run began
         self.run_count += 1
         self.ctx.flow_run.run_count = self.run_count
         if self.run_count > 1:
@@ -151,7 +206,9 @@ class FlowRunCore:
         self._drain_task_runner()
         state = return_value_to_state(value)
         if state.is_completed():
-            if self.flow.persist_result:
+            # A deployment run's caller reads its result from another process: persist it.
+            persist = self.flow.persist_result if self.existing is None else self.flow.persist_result is not False
+            if persist:
                 try:
                     store = self.flow.result_store() or _default_store()
                     state.result_ref = store.write(new_id().hex, state.data)
@@ -175,6 +232,10 @@ class FlowRunCore:
         reason = "interrupted by the user (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{exc!r}"
         if isinstance(exc, TerminationSignal):
             reason = f"the process received signal {exc.signum} (terminated)"
+            if self.existing is not None and self._cancellation_requested():
+                self._settle(State(StateType.CANCELLED, message="The run was cancelled.", data=exc))
+                self.crash = exc
+                return None
         self._settle(State(StateType.CRASHED, message=f"Execution was interrupted: {reason}.", data=exc))
         self.crash = exc  # re-raised by the driver once the run is recorded
         return None
@@ -199,7 +260,22 @@ class FlowRunCore:
     # -- the end ----------------------------------------------------------------------------------
     def _set_state(self, state: State[Any]) -> None:
         self.state = state
-        self.recorder.add((rec.FLOW_STATE, self.id, state, self.run_count))
+        if self.existing is None:
+            self.recorder.add((rec.FLOW_STATE, self.id, state, self.run_count))
+            return
+        from headwater.engine.proposals import propose
+
+        if state.is_final():
+            self.recorder.flush()  # whoever sees the run final finds its task runs and logs stored
+        answer, current, _ = propose(self.id, state)
+        if answer != "ACCEPT":
+            assert self.logger is not None
+            self.logger.warning("The orchestrator answered %s to %r; the run is %r.", answer, state, current)
+
+    def _cancellation_requested(self) -> bool:
+        from headwater.engine.proposals import current_state_type
+
+        return current_state_type(self.id) is StateType.CANCELLING
 
     def _settle(self, state: State[Any]) -> State[Any]:
         self._set_state(state)
@@ -273,7 +349,12 @@ def run_flow_sync(
     flow: Flow[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_type: ReturnType = "result"
 ) -> Any:
     """Run a sync flow in this thread."""
-    core = FlowRunCore(flow, args, kwargs)
+    return run_core_sync(FlowRunCore(flow, args, kwargs), return_type)
+
+
+def run_core_sync(core: FlowRunCore, return_type: ReturnType = "result") -> Any:
+    """Drive a sync flow run to its end in this thread."""
+    flow = core.flow
     with _terminate_on_sigterm(core):
         if core.begin() is None:
             assert core.ctx is not None
@@ -311,9 +392,14 @@ async def run_flow_async(
     flow: Flow[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], return_type: ReturnType = "result"
 ) -> Any:
     """Run an async flow on the running event loop."""
+    return await run_core_async(FlowRunCore(flow, args, kwargs), return_type)
+
+
+async def run_core_async(core: FlowRunCore, return_type: ReturnType = "result") -> Any:
+    """Drive an async flow run to its end on the running event loop."""
     import asyncio
 
-    core = FlowRunCore(flow, args, kwargs)
+    flow = core.flow
     with _terminate_on_sigterm(core):
         if core.begin() is None:
             assert core.ctx is not None
