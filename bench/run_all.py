@@ -5,8 +5,9 @@
 
 Prints the combined JSON report, then a table of goals (target, measured, pass/fail), and writes the
 report to `bench/results/latest.json`. Benchmarks measure the embedded default store, so
-`HEADWATER_API_URL` and `HEADWATER_DATABASE_URL` are cleared for them. A missed goal is reported,
-not an error: the exit status is 1 only when a benchmark crashed.
+`HEADWATER_API_URL` and `HEADWATER_DATABASE_URL` are cleared for them (`bench_server.py` starts its
+own local server and points its client at it). A missed goal is reported, not an error: the exit
+status is 1 only when a benchmark crashed.
 """
 
 from __future__ import annotations
@@ -25,7 +26,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.json"
-BENCHMARKS = ["bench_tasks.py", "bench_submit_map.py", "bench_subflows.py", "bench_import.py", "bench_memory.py"]
+BENCHMARKS = [
+    "bench_tasks.py",
+    "bench_submit_map.py",
+    "bench_subflows.py",
+    "bench_import.py",
+    "bench_memory.py",
+    "bench_server.py",
+]
 TIMEOUT_SECONDS = 600
 
 
