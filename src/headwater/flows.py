@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
     from headwater.deployments.base import Deployment
     from headwater.results import ResultStore, Serializer
+    from headwater.states import State
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -241,7 +242,7 @@ class Flow(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
 
     @overload
-    def __call__(self, *args: Any, return_state: bool = ..., **kwargs: Any) -> Any: ...
+    def __call__(self, *args: Any, return_state: Literal[True], **kwargs: Any) -> State[R]: ...
 
     def __call__(self, *args: Any, return_state: bool = False, **kwargs: Any) -> Any:  # type: ignore[misc]
         """Run the flow now, in this process. Async flows return a coroutine to await."""

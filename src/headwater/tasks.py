@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, ove
 
 from headwater.cache_policies import CacheKeyFnPolicy, CachePolicy, _NoCache
 from headwater.engine.context import FlowRunContext, TaskRunInfo, flow_run_context
-from headwater.engine.retries import RetryDelay, check_retry_options
+from headwater.engine.retries import RetryDelay, check_retry_options, exponential_backoff
 from headwater.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater.utilities.annotations import unmapped
 
 if TYPE_CHECKING:
     from headwater.results import ResultStore, Serializer
+    from headwater.states import State
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -190,7 +191,7 @@ class Task(Generic[P, R]):
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
 
     @overload
-    def __call__(self, *args: Any, return_state: bool = ..., wait_for: Any = ..., **kwargs: Any) -> Any: ...
+    def __call__(self, *args: Any, return_state: Literal[True], wait_for: Any = ..., **kwargs: Any) -> State[R]: ...
 
     def __call__(  # type: ignore[misc]  # the overloads above are what callers see
         self, *args: Any, return_state: bool = False, wait_for: Any = None, **kwargs: Any
@@ -277,4 +278,4 @@ def task(__fn: Any = None, **options: Any) -> Any:
     return lambda fn: Task(fn, **options)
 
 
-__all__ = ["Task", "task", "unmapped"]
+__all__ = ["Task", "exponential_backoff", "task", "unmapped"]

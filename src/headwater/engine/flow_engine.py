@@ -29,6 +29,7 @@ from headwater.engine.timeouts import (
     main_thread_deadline,
 )
 from headwater.exceptions import HeadwaterException, TerminationSignal
+from headwater.logging.handlers import drain_console
 from headwater.states import State
 from headwater.utilities.ids import new_id
 
@@ -111,7 +112,8 @@ class FlowRunCore:
             flow_run=info,
             task_runner=flow.task_runner.duplicate(),
             result_store=flow.result_store(),
-            log_prints=bool(flow.log_prints),
+            # A subflow that does not say inherits its parent's choice.
+            log_prints=flow.log_prints if flow.log_prints is not None else bool(self.parent and self.parent.log_prints),
             persist_result=flow.persist_result,
             parent=self.parent,
         )
@@ -383,6 +385,7 @@ def run_core_sync(core: FlowRunCore, return_type: ReturnType = "result") -> Any:
         state = core.finish()
     if core.is_top_level:
         core.recorder.flush()  # a top-level run returns only once everything it recorded is stored
+        drain_console()
     if core.crash is not None:
         raise core.crash
     return state if return_type == "state" else state.result()
@@ -426,6 +429,7 @@ async def run_core_async(core: FlowRunCore, return_type: ReturnType = "result") 
     if core.is_top_level:
         # Flushing waits on the portal; keep this event loop free meanwhile.
         await asyncio.get_running_loop().run_in_executor(None, core.recorder.flush)
+        drain_console()
     if core.crash is not None:
         raise core.crash
     return state if return_type == "state" else state.result()

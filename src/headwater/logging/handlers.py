@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import queue
 import sys
+import threading
 import time
 
 # Lines emitted while recording (the recorder's own warnings) must not be recorded again.
@@ -21,6 +24,8 @@ class ConsoleFormatter(logging.Formatter):
         line = f"{stamp} | {record.levelname:<7} | {label + ' - ' if label else record.name + ' - '}{message}"
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
+        elif record.exc_text:
+            line += "\n" + record.exc_text
         return line
 
 
@@ -49,16 +54,66 @@ class RecordingHandler(logging.Handler):
             self.handleError(record)
 
 
-class ConsoleHandler(logging.StreamHandler):  # type: ignore[type-arg]
-    """Writes to whatever `sys.stderr` is at the time of each line (test runners swap it)."""
+class ConsoleHandler(logging.Handler):
+    """Shows log lines on `sys.stderr` (whatever it is at the time: test runners swap it), written by a
+    background thread.
+
+    Writing to a terminal or pipe is a system call, and a system call gives up the GIL: with the
+    recorder busy on its thread, every log call in a flow would wait for the GIL to come back. So a log
+    call only queues its line; the thread writes it. Top-level flows `drain()` before returning, and so
+    does the process at exit, so no line is lost or shown after its flow returned.
+    """
 
     def __init__(self) -> None:
-        super().__init__(sys.stderr)
+        super().__init__()
+        self._queue: queue.Queue[logging.LogRecord | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
 
-    @property
-    def stream(self) -> object:
-        return sys.stderr
+    def emit(self, record: logging.LogRecord) -> None:
+        # Render what may change later (mutable arguments, the active exception) now, in the caller.
+        record.msg = record.getMessage()
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+        if self._thread is None:
+            self._start()
+        self._queue.put(record)
 
-    @stream.setter
-    def stream(self, value: object) -> None:
-        pass
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._write_forever, name="headwater-console", daemon=True)
+                self._thread.start()
+                atexit.register(self.drain)
+
+    def _write_forever(self) -> None:
+        while True:
+            record = self._queue.get()
+            try:
+                if record is not None:
+                    stream = sys.stderr
+                    stream.write(self.format(record) + "\n")
+                    if self._queue.empty():
+                        stream.flush()
+            except Exception:
+                if record is not None:
+                    self.handleError(record)
+            finally:
+                self._queue.task_done()
+
+    def drain(self) -> None:
+        """Wait until every queued line is written."""
+        if self._thread is not None and self._thread.is_alive():
+            self._queue.join()
+
+    def flush(self) -> None:
+        self.drain()
+
+
+def drain_console() -> None:
+    """Wait until Headwater's console lines queued so far are written."""
+    for handler in logging.getLogger("headwater").handlers:
+        if isinstance(handler, ConsoleHandler):
+            handler.drain()
