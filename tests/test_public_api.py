@@ -24,6 +24,7 @@ PUBLIC = {
     "headwater.tasks": ["Task", "task", "exponential_backoff"],
     "headwater.flows": ["Flow", "flow"],
     "headwater.deployments": ["Deployment", "run_deployment", "Cron", "Interval", "RRule"],
+    "headwater.workers": ["BaseWorker", "ExitStatus", "Infrastructure", "ProcessWorker"],
     "headwater.runtime": ["flow_run", "task_run"],
     "headwater.testing.utilities": ["headwater_test_harness"],
     "headwater.logging": ["get_run_logger"],

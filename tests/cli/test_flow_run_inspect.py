@@ -73,7 +73,7 @@ def test_json_output_holds_everything(cli: Cli, sample: SampleRuns) -> None:
 
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)
-    assert set(shown) == {"flow_run", "state_history", "task_runs", "subflow_runs"}
+    assert set(shown) == {"flow_run", "state_history", "task_runs", "subflow_runs", "waiting_reason"}
     stored = call(lambda o: o.read_flow_run(sample.parent))
     assert shown["flow_run"] == stored.model_dump(mode="json")
     assert [state["type"] for state in shown["state_history"]] == ["PENDING", "RUNNING", "COMPLETED"]

@@ -12,7 +12,7 @@ import sys
 
 import typer
 
-from headwater.cli import _store, config, flow_runs, server
+from headwater.cli import _store, config, deployments, flow_runs, server, work_pools, work_queues, workers
 from headwater.cli._output import OutputFormat, OutputOption, print_json
 
 app = typer.Typer(
@@ -24,6 +24,10 @@ app = typer.Typer(
 app.add_typer(flow_runs.app, name="flow-run")
 app.add_typer(server.app, name="server")
 app.add_typer(config.app, name="config")
+app.add_typer(deployments.app, name="deployment")
+app.add_typer(work_pools.app, name="work-pool")
+app.add_typer(work_queues.app, name="work-queue")
+app.add_typer(workers.app, name="worker")
 
 
 @app.callback()

@@ -28,6 +28,8 @@ class FlowRunDetails:
     subflow_runs: list[FlowRun]
     more_task_runs: bool = False
     more_subflow_runs: bool = False
+    waiting_reason: str | None = None
+    """Why a SCHEDULED or PENDING run of a work pool has not started (paused, no worker online …)."""
 
     def to_json(self) -> dict[str, Any]:
         """The details as plain JSON-compatible data (each object as the API returns it)."""
@@ -36,6 +38,7 @@ class FlowRunDetails:
             "state_history": [state.model_dump(mode="json") for state in self.state_history],
             "task_runs": [task_run.model_dump(mode="json") for task_run in self.task_runs],
             "subflow_runs": [run.model_dump(mode="json") for run in self.subflow_runs],
+            "waiting_reason": self.waiting_reason,
         }
 
 
@@ -62,6 +65,9 @@ def read_details(flow_run_id: UUID, *, max_children: int | None) -> FlowRunDetai
         )
         return call_store(lambda o: o.read_flow_runs(flow_run_filter))
 
+    from headwater.cli._waiting import why_waiting
+
+    waiting_reason = call_store(lambda o: why_waiting(o, flow_run))
     task_runs = [run for page in pages(task_run_page, page_size=TASK_RUN_PAGE, limit=fetch) for run in page]
     subflow_runs = [run for page in pages(subflow_run_page, page_size=MAX_LIMIT, limit=fetch) for run in page]
     return FlowRunDetails(
@@ -71,4 +77,5 @@ def read_details(flow_run_id: UUID, *, max_children: int | None) -> FlowRunDetai
         subflow_runs=subflow_runs[:max_children],
         more_task_runs=fetch is not None and len(task_runs) == fetch,
         more_subflow_runs=fetch is not None and len(subflow_runs) == fetch,
+        waiting_reason=waiting_reason,
     )

@@ -51,7 +51,7 @@ def flow_runs_table(runs: Sequence[FlowRun], *, title: str | None = None) -> Tab
 
 def print_details(console: Console, details: FlowRunDetails) -> None:
     """Print everything `inspect` knows about a flow run, section by section."""
-    console.print(_summary(details.flow_run))
+    console.print(_summary(details.flow_run, details.waiting_reason))
     console.print()
     console.print(_state_history(details))
     console.print()
@@ -60,7 +60,7 @@ def print_details(console: Console, details: FlowRunDetails) -> None:
     console.print(_subflow_runs(details))
 
 
-def _summary(run: FlowRun) -> RenderableType:
+def _summary(run: FlowRun, waiting_reason: str | None = None) -> RenderableType:
     state = state_text(run.state_type, run.state_name)
     if run.state is not None and run.state.message:
         state.append(f"  {run.state.message}", style="default")
@@ -69,6 +69,7 @@ def _summary(run: FlowRun) -> RenderableType:
         ("Name", run.name),
         ("Flow", run.flow_name or "-"),
         ("State", state),
+        *([("Why waiting", Text(waiting_reason, style="yellow"))] if waiting_reason else []),
         ("Parameters", format_json_value(run.parameters)),
         ("Tags", ", ".join(run.tags) if run.tags else "-"),
         ("Run count", str(run.run_count)),
@@ -78,6 +79,13 @@ def _summary(run: FlowRun) -> RenderableType:
         ("End time", format_time(run.end_time)),
         ("Duration", format_duration(run.start_time, run.end_time, now_utc())),
     ]
+    if run.deployment_id is not None:
+        rows.append(
+            ("Deployment", f"{run.flow_name}/{run.deployment_name}" if run.deployment_name else str(run.deployment_id))
+        )
+    if run.work_pool_name is not None:
+        queue = f" (queue {run.work_queue_name!r})" if run.work_queue_name else ""
+        rows.append(("Work pool", f"{run.work_pool_name}{queue}"))
     if run.parent_task_run_id is not None:
         parent = str(run.parent_flow_run_id) if run.parent_flow_run_id else "-"
         rows.append(("Parent flow run", f"{parent}  (task run {run.parent_task_run_id})"))

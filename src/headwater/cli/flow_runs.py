@@ -1,4 +1,4 @@
-"""`headwater flow-run`: list flow runs, inspect one, read its logs.
+"""`headwater flow-run`: list flow runs, inspect one, read its logs, cancel or retry one.
 
 Only Typer and the state types are imported here; schemas, the orchestrator wiring and Rich are imported
 inside the commands, so `headwater --help` stays quick.
@@ -28,7 +28,9 @@ from headwater.core.states import StateType
 if TYPE_CHECKING:
     from headwater.schemas.objects import FlowRun, Log, TaskRun
 
-app = typer.Typer(name="flow-run", help="List flow runs, inspect one, read its logs.", no_args_is_help=True)
+app = typer.Typer(
+    name="flow-run", help="List flow runs, inspect one, read its logs, cancel or retry one.", no_args_is_help=True
+)
 
 LOG_PAGE = 10_000
 """The largest page a `LogFilter` allows."""
@@ -161,6 +163,23 @@ def flow_run_logs(
         printed = True
     if not printed:
         typer.echo(f"No log lines for flow run '{run.name}'.", err=True)
+
+
+@app.command("cancel")
+def cancel_flow_run(flow_run_id: RunId, output: OutputOption = OutputFormat.TABLE) -> None:
+    """Cancel a flow run: one that has not started is CANCELLED at once; a running one is set CANCELLING,
+    its worker stops its process, and it ends CANCELLED."""
+    from headwater.cli._flow_run_actions import cancel
+
+    cancel(parse_id(flow_run_id, "flow run"), output)
+
+
+@app.command("retry")
+def retry_flow_run(flow_run_id: RunId, output: OutputOption = OutputFormat.TABLE) -> None:
+    """Run a finished flow run of a deployment again: it goes back to SCHEDULED and a worker picks it up."""
+    from headwater.cli._flow_run_actions import retry
+
+    retry(parse_id(flow_run_id, "flow run"), output)
 
 
 def _parse_state_type(value: str) -> StateType:

@@ -1,0 +1,254 @@
+"""What the worker tests share: a file of flows to deploy, deployments applied through the orchestrator,
+worker processes (`headwater worker start`), and polling with a deadline.
+
+(A module of its own, not `conftest.py`, so test modules can import its names.)
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from uuid import UUID
+
+from headwater._wiring import call
+from headwater.core.states import is_terminal
+from headwater.schemas.deployments import Deployment, DeploymentCreate, DeploymentFlowRunCreate
+from headwater.schemas.objects import FlowRun
+
+T = TypeVar("T")
+
+FLOWS = textwrap.dedent(
+    '''
+    """Flows the worker tests deploy."""
+    import os
+    import pathlib
+    import time
+
+    from headwater import flow
+
+
+    @flow(name="greet")
+    def greet(name: str = "world") -> str:
+        print(f"hello {name} from {os.getcwd()}")
+        return f"hello {name}"
+
+
+    @flow(name="exits")
+    def exits(code: int = 3) -> None:
+        print("about to exit", flush=True)
+        os._exit(code)
+
+
+    @flow(name="sleeper")
+    def sleeper(marker: str, seconds: float = 60.0) -> str:
+        """Writes its pid to `marker`, then sleeps."""
+        pathlib.Path(marker).write_text(str(os.getpid()))
+        time.sleep(seconds)
+        return "slept"
+
+
+    @flow(name="span")
+    def span(folder: str, seconds: float = 1.0) -> None:
+        """Records when it ran: `<folder>/<pid>` holds its start and end times."""
+        start = time.time()
+        time.sleep(seconds)
+        pathlib.Path(folder, str(os.getpid())).write_text(f"{start} {time.time()}")
+    '''
+)
+
+FLOW_NAMES = {"greet": "greet", "exits": "exits", "sleeper": "sleeper", "span": "span"}
+
+PARAMETER_SCHEMAS: dict[str, dict[str, Any]] = {
+    "greet": {"type": "object", "properties": {"name": {"type": "string"}}},
+    "exits": {"type": "object", "properties": {"code": {"type": "integer"}}},
+    "sleeper": {
+        "type": "object",
+        "properties": {"marker": {"type": "string"}, "seconds": {"type": "number"}},
+        "required": ["marker"],
+    },
+    "span": {
+        "type": "object",
+        "properties": {"folder": {"type": "string"}, "seconds": {"type": "number"}},
+        "required": ["folder"],
+    },
+}
+
+
+def unique(prefix: str) -> str:
+    """A name no other test uses (tests of a module share one server)."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def write_flows(folder: Path) -> Path:
+    """Write the flows file into `folder` (created) and return the folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "flows.py").write_text(FLOWS)
+    return folder
+
+
+def deploy(
+    folder: Path,
+    function: str,
+    *,
+    pool: str,
+    name: str = "test",
+    queue: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    concurrency_limit: int | None = None,
+) -> Deployment:
+    """Apply a deployment of one of the flows in `FLOWS`, written into `folder`."""
+    write_flows(folder)
+    create = DeploymentCreate(
+        name=name,
+        flow_name=FLOW_NAMES[function],
+        entrypoint=f"flows.py:{function}",
+        path=str(folder),
+        parameters=parameters or {},
+        parameter_openapi_schema=PARAMETER_SCHEMAS[function],
+        work_pool_name=pool,
+        work_queue_name=queue,
+        concurrency_limit=concurrency_limit,
+    )
+    return call(lambda o: o.apply_deployment(create)).deployment
+
+
+def create_run(deployment: Deployment, **parameters: Any) -> FlowRun:
+    """A run of the deployment, due now."""
+    request = DeploymentFlowRunCreate(parameters=parameters)
+    return call(lambda o: o.create_flow_run_from_deployment(deployment.id, request))
+
+
+def read_run(run_id: UUID) -> FlowRun:
+    """The run as stored now."""
+    return call(lambda o: o.read_flow_run(run_id))
+
+
+def wait_for(condition: Callable[[], T | None], *, what: str, timeout: float = 45.0) -> T:
+    """Poll `condition` until it returns something truthy, and return that; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out after {timeout:g}s waiting for {what}")
+        time.sleep(0.05)
+
+
+def final_run(run_id: UUID, *, timeout: float = 45.0) -> FlowRun:
+    """The run once it is in a final state."""
+
+    def finished() -> FlowRun | None:
+        run = read_run(run_id)
+        return run if is_terminal(run.state_type) else None
+
+    return wait_for(finished, what=f"flow run {run_id} to finish", timeout=timeout)
+
+
+def started_pid(marker: Path, *, timeout: float = 45.0) -> int:
+    """The pid a `sleeper` run wrote into `marker`, once it is there."""
+
+    def written() -> str | None:
+        text = marker.read_text() if marker.exists() else ""
+        return text or None
+
+    return int(wait_for(written, what=f"the flow to write {marker}", timeout=timeout))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (and is not a zombie of ours)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().split()[2]
+    except (FileNotFoundError, IndexError):
+        return True
+    return status != "Z"
+
+
+class WorkerProcess:
+    """`headwater worker start --pool POOL …` in a child process, its output in a file.
+
+    Use as a context manager: at the end the worker is stopped (SIGTERM) and waited for.
+    """
+
+    def __init__(self, pool: str, log_path: Path, args: Sequence[str] = (), *, shutdown_grace: float = 2.0) -> None:
+        self.pool = pool
+        self.log_path = log_path
+        self.command = [sys.executable, "-m", "headwater.cli", "worker", "start", "--pool", pool]
+        self.command += ["--shutdown-grace", str(shutdown_grace), *args]
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        """Start the worker and return once it polls the pool."""
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+        self.wait_for_output("started: polling work pool")
+        return self
+
+    def output(self) -> str:
+        """Everything the worker printed so far."""
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def wait_for_output(self, text: str, timeout: float = 45.0) -> str:
+        """Wait until the worker printed `text`; fail early, with its output, if it exits first."""
+
+        def printed() -> str | None:
+            output = self.output()
+            if text in output:
+                return output
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"the worker exited with {self.process.returncode}:\n{output}")
+            return None
+
+        try:
+            return wait_for(printed, what=f"the worker to print {text!r}", timeout=timeout)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- worker output ---\n{self.output()}") from None
+
+    def signal(self, signum: signal.Signals) -> None:
+        """Send the worker a signal."""
+        assert self.process is not None
+        self.process.send_signal(signum)
+
+    def wait(self, timeout: float = 45.0) -> int:
+        """Wait for the worker to exit; its exit status."""
+        assert self.process is not None
+        return self.process.wait(timeout)
+
+    def stop(self, timeout: float = 45.0) -> int | None:
+        """SIGTERM the worker and wait for it (SIGKILL if it does not exit in time)."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout)
+        return self.process.returncode
+
+    def __enter__(self) -> WorkerProcess:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
