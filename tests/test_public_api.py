@@ -19,7 +19,9 @@ PUBLIC = {
         "get_state_exception", "raise_state_exception",
     ],
     "headwater.futures": ["DoneAndNotDoneFutures", "HeadwaterFuture", "HeadwaterFutureList", "as_completed", "wait"],
-    "headwater.cache_policies": ["DEFAULT", "FLOW_PARAMETERS", "INPUTS", "NONE", "RUN_ID", "TASK_SOURCE", "CachePolicy"],
+    "headwater.cache_policies": [
+        "DEFAULT", "FLOW_PARAMETERS", "INPUTS", "NONE", "RUN_ID", "TASK_SOURCE", "CachePolicy",
+    ],
     "headwater.task_runners": ["ProcessPoolTaskRunner", "TaskRunner", "ThreadPoolTaskRunner"],
     "headwater.tasks": ["Task", "task", "exponential_backoff"],
     "headwater.flows": ["Flow", "flow"],
