@@ -8,14 +8,15 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 
 from headwater._version import __version__
-from headwater.server.api import routes_admin, routes_records, routes_runs
+from headwater.server.api import routes_admin, routes_deployments, routes_records, routes_runs, routes_work_pools
 from headwater.server.api.auth import RequireAuth
 from headwater.server.api.errors import BodySizeLimit, install_error_handlers
 from headwater.server.loops.runner import LoopRunner
 from headwater.server.settings import ServerSettings
 from headwater.server.storage.database import Database
 
-MAX_BODY_BYTES = 64 * 1024 * 1024
+MAX_BODY_BYTES = ServerSettings.max_body_bytes
+"""The default request-size limit (`ServerSettings.max_body_bytes`)."""
 
 
 def create_app(settings: ServerSettings, *, run_loops: bool = True) -> FastAPI:
@@ -53,9 +54,11 @@ def create_app(settings: ServerSettings, *, run_loops: bool = True) -> FastAPI:
     api.include_router(routes_admin.router)
     api.include_router(routes_runs.router)
     api.include_router(routes_records.router)
+    api.include_router(routes_deployments.router)
+    api.include_router(routes_work_pools.router)
     app.include_router(api)
     install_error_handlers(app)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.auth_string:
         app.add_middleware(RequireAuth, secret=settings.auth_string)
     return app

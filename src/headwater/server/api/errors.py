@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -69,7 +69,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    raise self._too_large()
             return message
 
         try:
@@ -77,13 +77,18 @@ class BodySizeLimit:
         except _TooLarge:
             await self._refuse(scope, receive, send)
 
+    def _too_large(self) -> _TooLarge:
+        return _TooLarge(f"Request body too large: the limit is {self.max_bytes} bytes. Send smaller batches.")
+
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"Request body too large: the limit is {self.max_bytes} bytes. Send smaller batches."},
-            status_code=413,
-        )
+        response = JSONResponse({"detail": self._too_large().detail}, status_code=413)
         await response(scope, receive, send)
 
 
-class _TooLarge(Exception):
-    pass
+class _TooLarge(HTTPException):
+    """Raised while a body is read past the limit. An `HTTPException`, because FastAPI turns any other
+    exception raised while it reads a body into "400 There was an error parsing the body"; this one
+    it re-raises, and the app's handler answers 413 with the message."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(status_code=413, detail=detail)

@@ -13,7 +13,7 @@ from headwater.schemas.objects import Flow, FlowRun, TaskRun
 from headwater.schemas.responses import OrchestrationResult
 from headwater.schemas.states import StateCreate, StateSchema
 from headwater.server.api.dependencies import get_db
-from headwater.server.services import flow_runs, flows, task_runs
+from headwater.server.services import flow_run_waits, flow_runs, flows, task_runs
 from headwater.server.services.orchestration import set_flow_run_state
 from headwater.server.storage.database import Database
 
@@ -43,6 +43,19 @@ async def create_flow_run(create: FlowRunCreate, db: Db) -> FlowRun:
 async def read_flow_run(flow_run_id: UUID, db: Db) -> FlowRun:
     """One flow run."""
     return await flow_runs.read_flow_run(db, flow_run_id)
+
+
+MAX_WAIT_SECONDS = 300.0
+"""The longest one wait request is held; clients wait longer by asking again."""
+
+
+@router.get("/flow_runs/{flow_run_id}/wait", tags=["flow runs"])
+async def wait_for_flow_run(
+    flow_run_id: UUID, db: Db, timeout: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 30.0
+) -> FlowRun:
+    """The flow run as soon as it is final, or as it is after `timeout` seconds (long-poll; no database
+    connection is held while waiting)."""
+    return await flow_run_waits.wait_for_flow_run(db, flow_run_id, timeout)
 
 
 @router.post("/flow_runs/filter", tags=["flow runs"])

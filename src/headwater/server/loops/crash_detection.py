@@ -35,9 +35,7 @@ class CrashDetection:
         """Mark the silent runs found now; returns how many were marked."""
         now = datetime.now(UTC)
         marked = 0
-        for run_id in await read_silent_running_flow_runs(
-            self.db, now - timedelta(seconds=self.grace_seconds)
-        ):
+        for run_id in await read_silent_running_flow_runs(self.db, now - timedelta(seconds=self.grace_seconds)):
             state = StateCreate(
                 type=StateType.CRASHED,
                 message=(

@@ -35,12 +35,20 @@ class LoopRunner:
     def for_server(cls, db: Database, settings: ServerSettings) -> LoopRunner:
         """The loops a server runs."""
         from headwater.server.loops.crash_detection import CrashDetection
+        from headwater.server.loops.late_runs import LateRuns
+        from headwater.server.loops.scheduler import Scheduler
 
         return cls(
             [
-                CrashDetection(
-                    db, settings.crash_detection_grace_seconds, settings.crash_detection_loop_seconds
+                CrashDetection(db, settings.crash_detection_grace_seconds, settings.crash_detection_loop_seconds),
+                Scheduler(
+                    db,
+                    settings.scheduler_loop_seconds,
+                    max_runs=settings.scheduler_max_runs,
+                    min_runs=settings.scheduler_min_runs,
+                    horizon_seconds=settings.scheduler_horizon_seconds,
                 ),
+                LateRuns(db, settings.late_runs_after_seconds, settings.late_runs_loop_seconds),
             ]
         )
 

@@ -7,22 +7,36 @@ from typing import Any
 import sqlalchemy as sa
 
 from headwater.schemas.filters import FlowRunFilter, FlowRunSort
-from headwater.server.storage.tables import FLOW_RUN_START_ORDER, flow_runs, flows, task_runs
+from headwater.server.storage.tables import (
+    FLOW_RUN_START_ORDER,
+    deployments,
+    flow_runs,
+    flows,
+    task_runs,
+    work_pools,
+    work_queues,
+)
 
 _parent_task_run = task_runs.alias("parent_task_run")
 
 
 def select_flow_runs() -> sa.Select[Any]:
-    """Every column of a `FlowRun`: the run's own, its flow's name, and the flow run of its parent task
-    run (for a subflow). Both joins are on primary keys, so they cost one lookup per row returned."""
+    """Every column of a `FlowRun`: the run's own, its flow's name, the flow run of its parent task
+    run (for a subflow), and for a deployment run the deployment's, queue's and pool's names. Every join
+    is on a primary key, so each costs one lookup per row returned (none for a run without deployment)."""
     return sa.select(
         flow_runs,
         flows.c.name.label("flow_name"),
         _parent_task_run.c.flow_run_id.label("parent_flow_run_id"),
+        deployments.c.name.label("deployment_name"),
+        work_queues.c.name.label("work_queue_name"),
+        work_pools.c.name.label("work_pool_name"),
     ).select_from(
-        flow_runs.join(flows, flows.c.id == flow_runs.c.flow_id).outerjoin(
-            _parent_task_run, _parent_task_run.c.id == flow_runs.c.parent_task_run_id
-        )
+        flow_runs.join(flows, flows.c.id == flow_runs.c.flow_id)
+        .outerjoin(_parent_task_run, _parent_task_run.c.id == flow_runs.c.parent_task_run_id)
+        .outerjoin(deployments, deployments.c.id == flow_runs.c.deployment_id)
+        .outerjoin(work_queues, work_queues.c.id == flow_runs.c.work_queue_id)
+        .outerjoin(work_pools, work_pools.c.id == work_queues.c.work_pool_id)
     )
 
 
@@ -56,6 +70,15 @@ def flow_run_conditions(flow_run_filter: FlowRunFilter, dialect_name: str) -> li
     if f.is_subflow is not None:
         column = flow_runs.c.parent_task_run_id
         conditions.append(column.is_not(None) if f.is_subflow else column.is_(None))
+    if f.deployment_id is not None:
+        conditions.append(flow_runs.c.deployment_id.in_(f.deployment_id))
+    if f.work_pool_name is not None:
+        pool_queues = (
+            sa.select(work_queues.c.id)
+            .join(work_pools, work_pools.c.id == work_queues.c.work_pool_id)
+            .where(work_pools.c.name.in_(f.work_pool_name))
+        )
+        conditions.append(flow_runs.c.work_queue_id.in_(pool_queues))
     return conditions
 
 

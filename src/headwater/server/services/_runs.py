@@ -14,6 +14,7 @@ from sqlalchemy.engine import Row
 from headwater.core.states import DEFAULT_NAMES, StateType, is_terminal
 from headwater.schemas.objects import FlowRun, Log, TaskRun
 from headwater.schemas.states import StateCreate, StateSchema
+from headwater.server.storage.types import json_dumps
 
 T = TypeVar("T")
 
@@ -73,7 +74,19 @@ def current_state_values(state: StateCreate) -> dict[str, Any]:
     }
 
 
-@dataclass
+def current_state_json(state: StateCreate) -> str:
+    """The JSON text of `current_state_values(state)["state"]`, as the `JSON` column would store it.
+
+    The bulk write path (`services.records`) hands it to the driver ready-made. A named state (every state
+    the SDK records) is serialised straight from the model, in C: the same text as dumping it to a dict,
+    naming it, and serialising the dict, for a fraction of the cost.
+    """
+    if state.name is not None:
+        return state.__pydantic_serializer__.to_json(state).decode()
+    return json_dumps(current_state_values(state)["state"])
+
+
+@dataclass(slots=True)
 class RunProgress:
     """What a set of newly recorded states does to one run's columns.
 
@@ -83,28 +96,39 @@ class RunProgress:
     """
 
     newest: StateCreate | None = None
+    newest_at: datetime | None = None
+    """The newest state's timestamp, made aware (kept: `add` runs for every state of a batch)."""
     earliest: datetime | None = None
     scheduled_time: datetime | None = None
     first_running: datetime | None = None
+    first_running_state: StateCreate | None = None
+    """The state that set `first_running` (the bulk write path reuses its converted timestamp)."""
     run_count_floor: int = 0
     running_without_count: int = 0
 
     def add(self, state: StateCreate, run_count: int | None = None) -> None:
         """Take one state into account."""
-        timestamp = aware(state.timestamp)
-        if self.newest is None or timestamp >= aware(self.newest.timestamp):
+        # Called for every state of every batch: written out (no helper calls, identity tests on the
+        # type) since it showed in profiles of the hot write path.
+        timestamp = state.timestamp
+        if timestamp.tzinfo is None:
+            timestamp = timestamp.replace(tzinfo=UTC)  # naive is UTC, as in `aware`
+        if self.newest_at is None or timestamp >= self.newest_at:
             self.newest = state
+            self.newest_at = timestamp
         if self.earliest is None or timestamp < self.earliest:
             self.earliest = timestamp
-        if state.type is StateType.SCHEDULED and state.details.scheduled_time is not None:
-            self.scheduled_time = state.details.scheduled_time
-        if state.type is StateType.RUNNING:
+        state_type = state.type
+        if state_type is StateType.RUNNING:
             if self.first_running is None or timestamp < self.first_running:
                 self.first_running = timestamp
+                self.first_running_state = state
             if run_count is None:
                 self.running_without_count += 1
-        if run_count is not None:
-            self.run_count_floor = max(self.run_count_floor, run_count)
+        elif state_type is StateType.SCHEDULED and state.details.scheduled_time is not None:
+            self.scheduled_time = state.details.scheduled_time
+        if run_count is not None and run_count > self.run_count_floor:
+            self.run_count_floor = run_count
 
     def run_count(self, current: int = 0) -> int:
         """The run count of a run that had `current`."""

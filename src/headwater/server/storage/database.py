@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from headwater.server.storage import _sqlite
 from headwater.server.storage.migrations import HEAD_REVISION
+from headwater.server.storage.types import json_dumps
 
 WRITE_RETRIES = 5
 """How many more times a write transaction tries to start when SQLite still reports a lock after its
@@ -33,12 +34,6 @@ busy timeout (a last resort: the busy timeout already waits a minute)."""
 _PG_MIGRATION_LOCK = zlib.crc32(b"headwater.migrate")
 
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
-
-
-def _json_dumps(value: Any) -> str:
-    # pydantic-core serialises UUIDs, datetimes and models natively, and fast; anything else is stored as
-    # its str() rather than failing a whole batch over one odd parameter value.
-    return pydantic_core.to_json(value, fallback=str).decode()
 
 
 def _async_url(url: str | URL) -> URL:
@@ -103,7 +98,7 @@ class Database:
     def _create_engine(self) -> AsyncEngine:
         kwargs: dict[str, Any] = {
             "echo": self._echo,
-            "json_serializer": _json_dumps,
+            "json_serializer": json_dumps,
             # Several times faster than `json.loads` when listing thousands of runs.
             "json_deserializer": pydantic_core.from_json,
         }

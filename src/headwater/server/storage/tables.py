@@ -101,6 +101,12 @@ flow_runs = sa.Table(
     sa.Column("end_time", Timestamp, nullable=True),
     sa.Column("heartbeat", Timestamp, nullable=True),
     *_created_updated(),
+    # Deployment runs (migration 0002). Plain columns, no foreign keys: a run outlives its deployment and
+    # its queue, and keeps saying where it came from.
+    sa.Column("deployment_id", sa.Uuid, nullable=True),
+    sa.Column("work_queue_id", sa.Uuid, nullable=True),
+    sa.Column("idempotency_key", sa.String, nullable=True),
+    sa.Column("auto_scheduled", sa.Boolean, nullable=False, default=False, server_default=sa.false()),
 )
 
 # The default listing order (newest first): runs that have not started sort by when they are expected to.
@@ -115,6 +121,22 @@ sa.Index("ix_flow_runs__flow_id_start_order", flow_runs.c.flow_id, FLOW_RUN_STAR
 sa.Index("ix_flow_runs__parent_task_run_id", flow_runs.c.parent_task_run_id)
 sa.Index("ix_flow_runs__name_id", flow_runs.c.name, flow_runs.c.id)
 sa.Index("ix_flow_runs__created_id", flow_runs.c.created, flow_runs.c.id)
+# Workers ask for the due SCHEDULED runs of their queues, and concurrency limits count a queue's active runs.
+sa.Index(
+    "ix_flow_runs__work_queue_id_state_type_expected_start_time",
+    flow_runs.c.work_queue_id,
+    flow_runs.c.state_type,
+    flow_runs.c.expected_start_time,
+)
+sa.Index("ix_flow_runs__deployment_id_state_type", flow_runs.c.deployment_id, flow_runs.c.state_type)
+# A run created again with the same key for the same deployment is the first one. NULLs are distinct on
+# both dialects, so runs without a key (or without a deployment) never clash.
+sa.Index(
+    "uq_flow_runs__deployment_id_idempotency_key",
+    flow_runs.c.deployment_id,
+    flow_runs.c.idempotency_key,
+    unique=True,
+)
 
 task_runs = sa.Table(
     "task_runs",
@@ -172,3 +194,85 @@ RUN_TABLES: dict[str, tuple[sa.Table, sa.Table, str]] = {
     "task_run": (task_runs, task_run_states, "task_run_id"),
 }
 """For each kind of run: its table, its state history table and the history's run column."""
+
+# -- deployments, work pools, queues, workers (migration 0002) -------------------------------------------
+# Here foreign keys do hold: these objects are written by the API one at a time, parents first. Deleting a
+# pool deletes its queues and workers; a deployment whose queue goes keeps existing, without a queue.
+
+work_pools = sa.Table(
+    "work_pools",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String, nullable=False, unique=True),
+    sa.Column("type", sa.String, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("concurrency_limit", sa.Integer, nullable=True),
+    # No foreign key: queues point at their pool, and a cycle of keys would complicate every delete.
+    sa.Column("default_queue_id", sa.Uuid, nullable=True),
+    *_created_updated(),
+)
+
+work_queues = sa.Table(
+    "work_queues",
+    metadata,
+    _id(),
+    sa.Column("work_pool_id", sa.Uuid, sa.ForeignKey("work_pools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("priority", sa.Integer, nullable=False, default=1),
+    sa.Column("concurrency_limit", sa.Integer, nullable=True),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    *_created_updated(),
+    sa.UniqueConstraint("work_pool_id", "name"),
+)
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    _id(),
+    sa.Column("work_pool_id", sa.Uuid, sa.ForeignKey("work_pools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("last_heartbeat_time", Timestamp, nullable=True),
+    sa.Column("heartbeat_interval_seconds", sa.Float, nullable=True),
+    *_created_updated(),
+    sa.UniqueConstraint("work_pool_id", "name"),
+)
+
+deployments = sa.Table(
+    "deployments",
+    metadata,
+    _id(),
+    sa.Column("name", sa.String, nullable=False),
+    sa.Column("flow_id", sa.Uuid, sa.ForeignKey("flows.id"), nullable=False),
+    sa.Column("version", sa.String, nullable=True),
+    sa.Column("description", sa.Text, nullable=True),
+    sa.Column("entrypoint", sa.String, nullable=False),
+    sa.Column("path", sa.String, nullable=True),
+    sa.Column("source", sa.String, nullable=True),
+    sa.Column("parameters", JSON, nullable=False, default=dict),
+    sa.Column("parameter_openapi_schema", JSON, nullable=False, default=dict),
+    sa.Column("enforce_parameter_schema", sa.Boolean, nullable=False, default=True),
+    sa.Column("tags", JSON, nullable=False, default=list),
+    sa.Column("work_queue_id", sa.Uuid, sa.ForeignKey("work_queues.id", ondelete="SET NULL"), nullable=True),
+    sa.Column("paused", sa.Boolean, nullable=False, default=False),
+    sa.Column("concurrency_limit", sa.Integer, nullable=True),
+    sa.Column("collision_strategy", sa.String(20), nullable=False, default="ENQUEUE"),
+    *_created_updated(),
+    sa.UniqueConstraint("flow_id", "name"),
+)
+sa.Index("ix_deployments__work_queue_id", deployments.c.work_queue_id)
+
+deployment_schedules = sa.Table(
+    "deployment_schedules",
+    metadata,
+    _id(),
+    sa.Column(
+        "deployment_id", sa.Uuid, sa.ForeignKey("deployments.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    sa.Column("schedule", JSON, nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    # Schedules are listed in the order they were given (ids are random, and share one `created`).
+    sa.Column("position", sa.Integer, nullable=False, default=0),
+    *_created_updated(),
+)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
+import pydantic_core
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeEngine
@@ -53,9 +56,21 @@ class Timestamp(sa.TypeDecorator[datetime]):
 def _sqlite_text(value: datetime | None) -> str | None:
     if value is None:
         return None
-    if value.tzinfo is not None:
+    tzinfo = value.tzinfo
+    if tzinfo is UTC:
+        # The common case (the SDK's timestamps): formatted as it is, less the "+00:00" isoformat appends,
+        # rather than through a converted naive copy.
+        return value.isoformat(sep=" ", timespec="microseconds")[:-6]
+    if tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return value.isoformat(sep=" ", timespec="microseconds")
+
+
+def _aware_utc(value: datetime | None) -> datetime | None:
+    """What `Timestamp` hands asyncpg for a `timestamptz`."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _sqlite_datetime(value: str | None) -> datetime | None:
@@ -78,3 +93,52 @@ class JSON(sa.TypeDecorator[Any]):
 
             return dialect.type_descriptor(postgresql.JSONB(none_as_null=True))
         return dialect.type_descriptor(sa.JSON(none_as_null=True))
+
+
+def json_dumps(value: Any) -> str:
+    """JSON text as the store keeps it (the engines' `json_serializer`, and `DriverFormat.json`)."""
+    # pydantic-core serialises UUIDs, datetimes and models natively, and fast; anything else is stored as
+    # its str() rather than failing a whole batch over one odd parameter value.
+    return pydantic_core.to_json(value, fallback=str).decode()
+
+
+def _sqlite_uuid(value: UUID | None) -> str | None:
+    # What `sa.Uuid` stores where there is no native UUID type: 32 lower-case hex digits.
+    return None if value is None else value.hex
+
+
+def _native_uuid(value: UUID | None) -> UUID | None:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class DriverFormat:
+    """The values the driver takes for our column types, exactly as SQLAlchemy's bind processing would hand
+    them over (`sa.Uuid`, `Timestamp`, `JSON` with None as SQL NULL).
+
+    For the few bulk statements of the hot write path (`services.records`), which convert every value of
+    a batch in one pass and execute through the driver: SQLAlchemy's per-row, per-column processors cost
+    more than the database's own work there.
+    """
+
+    dialect_name: str
+    uuid: Callable[[UUID | None], Any]
+    timestamp: Callable[[datetime | None], Any]
+    """A timezone-aware (or naive UTC) datetime; None stays None."""
+    json: Callable[[Any], str]
+    """JSON text of a value that is not None (None must be passed as None, for SQL NULL)."""
+
+
+_DRIVER_FORMATS = {
+    "sqlite": DriverFormat("sqlite", _sqlite_uuid, _sqlite_text, json_dumps),
+    # asyncpg takes UUIDs and aware datetimes natively; SQLAlchemy's jsonb codec for asyncpg takes text.
+    "postgresql": DriverFormat("postgresql", _native_uuid, _aware_utc, json_dumps),
+}
+
+
+def driver_format(dialect_name: str) -> DriverFormat:
+    """The `DriverFormat` of `sqlite` or `postgresql`."""
+    try:
+        return _DRIVER_FORMATS[dialect_name]
+    except KeyError:
+        raise NotImplementedError(f"no driver format for the {dialect_name} dialect") from None

@@ -55,6 +55,8 @@ class Decision:
     status: SetStateStatus
     reason: str
     delay_seconds: float | None = None
+    state: StateCreate | None = None
+    """A state recorded instead of the proposed one (a run cancelled rather than started), if any."""
 
 
 def reject(reason: str) -> Decision:
@@ -62,9 +64,9 @@ def reject(reason: str) -> Decision:
     return Decision(SetStateStatus.REJECT, reason)
 
 
-def abort(reason: str) -> Decision:
-    """Tell the proposer to stop: the run must not go on."""
-    return Decision(SetStateStatus.ABORT, reason)
+def abort(reason: str, state: StateCreate | None = None) -> Decision:
+    """Tell the proposer to stop: the run must not go on; `state`, when given, is recorded instead."""
+    return Decision(SetStateStatus.ABORT, reason, state=state)
 
 
 def wait(reason: str, delay_seconds: float) -> Decision:
@@ -138,12 +140,13 @@ class PreventInvalidTransitions(OrchestrationRule):
         )
 
 
-FLOW_RUN_POLICY: tuple[type[OrchestrationRule], ...] = (
+TRANSITION_RULES: tuple[type[OrchestrationRule], ...] = (
     AbortCancelledRuns,
     PreventLeavingTerminalState,
     PreventInvalidTransitions,
 )
-"""The rules a proposed flow-run state goes through, in order."""
+"""The rules about the transition itself, first in every policy (`policy.FLOW_RUN_POLICY` adds the rules
+about deployments and work pools after them)."""
 
 
 async def evaluate(policy: tuple[type[OrchestrationRule], ...], context: TransitionContext) -> Decision | None:

@@ -13,7 +13,8 @@ from headwater.core.states import StateType, is_terminal
 from headwater.exceptions import ObjectNotFound
 from headwater.schemas._base import now_utc
 from headwater.schemas.responses import OrchestrationResult, SetStateStatus
-from headwater.schemas.states import StateCreate
+from headwater.schemas.states import StateCreate, StateSchema
+from headwater.server.services import notifications
 from headwater.server.services._runs import (
     aware,
     current_state_values,
@@ -21,8 +22,9 @@ from headwater.server.services._runs import (
     state_from_json,
     to_schema,
 )
+from headwater.server.services.orchestration.follow_ups import FollowUp
+from headwater.server.services.orchestration.policy import FLOW_RUN_FOLLOW_UPS, FLOW_RUN_POLICY
 from headwater.server.services.orchestration.rules import (
-    FLOW_RUN_POLICY,
     OrchestrationRule,
     TransitionContext,
     evaluate,
@@ -49,7 +51,9 @@ async def set_flow_run_state(
     Raises:
         ObjectNotFound: No flow run has this id.
     """
-    return await set_run_state(db, "flow_run", flow_run_id, state, policy=FLOW_RUN_POLICY, force=force)
+    return await set_run_state(
+        db, "flow_run", flow_run_id, state, policy=FLOW_RUN_POLICY, follow_ups=FLOW_RUN_FOLLOW_UPS, force=force
+    )
 
 
 async def set_run_state(
@@ -59,9 +63,16 @@ async def set_run_state(
     state: StateCreate,
     *,
     policy: tuple[type[OrchestrationRule], ...],
+    follow_ups: tuple[type[FollowUp], ...] = (),
     force: bool = False,
 ) -> OrchestrationResult:
-    """`set_flow_run_state` for any kind of run (`flow_run` or `task_run`) under any policy."""
+    """`set_flow_run_state` for any kind of run (`flow_run` or `task_run`) under any policy.
+
+    A rule's decision may carry a state to record instead of the proposed one (a run cancelled rather
+    than started); it is recorded and returned with the decision's status. After the commit, waiters on
+    the run (and, for a flow run in a work queue, on its queue) are notified, and the `follow_ups` of
+    the recorded state run.
+    """
     table, history, run_column = RUN_TABLES[kind]
     run_kind = kind.replace("_", " ")
     async with db.write() as conn:
@@ -82,23 +93,47 @@ async def set_run_state(
                 state=initial,
                 reason=(f"state {state.id} was already recorded for {run_kind} {run_id} and is not its current state"),
             )
+        decision = None
         if not force:
             context = TransitionContext(run_kind, run_id, run, initial, state, conn)
             decision = await evaluate(policy, context)
-            if decision is not None:
+            if decision is not None and decision.state is None:
                 return OrchestrationResult(
                     status=decision.status,
                     state=initial,
                     reason=decision.reason,
                     delay_seconds=decision.delay_seconds,
                 )
-        accepted = _not_before(state, run["state_timestamp"])
+        recorded = state if decision is None or decision.state is None else decision.state
+        accepted = _not_before(recorded, run["state_timestamp"])
         now = now_utc()
         await conn.execute(
             sa.update(table).where(table.c.id == run_id).values(**accepted_run_values(kind, run, accepted))
         )
         await conn.execute(sa.insert(history), [history_row(run_column, run_id, accepted, now)])
-    return OrchestrationResult(status=SetStateStatus.ACCEPT, state=to_schema(accepted))
+    result = OrchestrationResult(status=SetStateStatus.ACCEPT, state=to_schema(accepted))
+    if decision is not None:
+        result = result.model_copy(update={"status": decision.status, "reason": decision.reason})
+    await _after_commit(db, kind, run, result.state, follow_ups)
+    return result
+
+
+async def _after_commit(
+    db: Database,
+    kind: str,
+    run: dict[str, Any],
+    state: StateSchema | None,
+    follow_ups: tuple[type[FollowUp], ...],
+) -> None:
+    if kind != "flow_run" or state is None:
+        return
+    topics = [notifications.flow_run_topic(run["id"])]
+    if run.get("work_queue_id") is not None:
+        topics.append(notifications.work_queue_topic(run["work_queue_id"]))
+    notifications.notify(*topics)
+    for follow_up in follow_ups:
+        if state.type in follow_up.TO_STATES:
+            await follow_up().after(db, run["id"], state)
 
 
 async def _in_history(conn: AsyncConnection, history: sa.Table, state_id: UUID) -> bool:

@@ -8,5 +8,5 @@ which SQLite only partly supports) and PostgreSQL. The test suite runs every mig
 `HEAD_REVISION` and `tables.py` against the scripts.
 """
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest revision. Opening a database compares it with `alembic_version` without importing Alembic."""
