@@ -46,9 +46,40 @@ def execute_flow_run(flow_run_id: UUID) -> State[Any]:
     return state
 
 
+def standby() -> None:
+    """Warm up, then wait for `<flow_run_id> [working directory]` on stdin and run that flow run.
+
+    Workers keep one such process ready so a run starts without paying for interpreter start-up,
+    imports and connecting to the orchestrator. An empty stdin (the worker stopped) ends it quietly.
+    """
+    import os
+
+    import headwater.deployments.entrypoints
+    import headwater.engine.flow_engine  # noqa: F401
+    from headwater._wiring import call
+    from headwater.engine.recorder import get_recorder
+
+    call(_connected)
+    get_recorder()
+    line = sys.stdin.readline().strip()
+    if not line:
+        raise SystemExit(0)
+    run_id, _, cwd = line.partition(" ")
+    if cwd:
+        os.chdir(cwd)
+    main([run_id])
+
+
+async def _connected(orchestrator: object) -> None:
+    """Nothing: calling it opens the shared orchestrator connection."""
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: one argument, the flow run id."""
+    """Entry point: one argument, the flow run id (or `--standby`)."""
     args = sys.argv[1:] if argv is None else argv
+    if args == ["--standby"]:
+        standby()
+        return
     if len(args) != 1:
         raise SystemExit("usage: python -m headwater.engine.execute <flow_run_id>")
     try:

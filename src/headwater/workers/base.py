@@ -109,6 +109,12 @@ class BaseWorker(ABC):
     async def start_infrastructure(self, flow_run: FlowRun, deployment: Deployment | None) -> Infrastructure:
         """Start what runs this claimed (PENDING) flow run and return its handle."""
 
+    async def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Called once the worker is set up, before it polls (e.g. to warm up infrastructure)."""
+
+    async def release(self) -> None:  # noqa: B027 - optional hook
+        """Called when the worker stops, after its runs were dealt with (to free what `prepare` made)."""
+
     # -- lifecycle --------------------------------------------------------------------------------
     async def run(self) -> None:
         """Serve the pool until `stop()`: poll, start runs, and at the end stop what is still running."""
@@ -129,6 +135,7 @@ class BaseWorker(ABC):
             logger.info(
                 "Worker %r started: polling work pool %r (%s)%s.", self.name, self.work_pool.name, queues, limit
             )
+            await self.prepare()
             background = [
                 asyncio.create_task(self._heartbeat_loop(), name="headwater-worker-heartbeat"),
                 asyncio.create_task(self._cancellation_loop(), name="headwater-worker-cancellations"),
@@ -136,6 +143,8 @@ class BaseWorker(ABC):
             await self._poll_loop()
             await self._shutdown()
         finally:
+            with contextlib.suppress(Exception):
+                await self.release()
             for task in background:
                 task.cancel()
             for task in background:
