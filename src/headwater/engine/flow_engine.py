@@ -234,7 +234,7 @@ class FlowRunCore:
         reason = "interrupted by the user (Ctrl-C)" if isinstance(exc, KeyboardInterrupt) else f"{exc!r}"
         if isinstance(exc, TerminationSignal):
             reason = f"the process received signal {exc.signum} (terminated)"
-            if self.existing is not None and self._cancellation_requested():
+            if self._cancellation_requested():
                 self._settle(State(StateType.CANCELLED, message="The run was cancelled.", data=exc))
                 self.crash = exc
                 return None
@@ -275,9 +275,13 @@ class FlowRunCore:
             self.logger.warning("The orchestrator answered %s to %r; the run is %r.", answer, state, current)
 
     def _cancellation_requested(self) -> bool:
+        """Whether the orchestrator has this run CANCELLING (a worker's SIGTERM then means "cancel")."""
         from headwater.engine.proposals import current_state_type
 
-        return current_state_type(self.id) is StateType.CANCELLING
+        try:
+            return current_state_type(self.id) is StateType.CANCELLING
+        except Exception:  # unknown to the store yet, or the store is unreachable: not a cancellation
+            return False
 
     def _settle(self, state: State[Any]) -> State[Any]:
         self._set_state(state)
@@ -311,11 +315,14 @@ class FlowRunCore:
             StateType.CANCELLED: flow.on_cancellation,
         }.get(state.type, [])
         assert self.ctx is not None and self.logger is not None
-        for hook in hooks:
-            try:
-                hook(flow, self.ctx.flow_run, state)
-            except Exception:
-                self.logger.exception("State hook %r raised an error", getattr(hook, "__name__", hook))
+        if not hooks:
+            return
+        with _run_context(self):  # inside the run, as in Prefect: a hook may call `get_run_logger()`
+            for hook in hooks:
+                try:
+                    hook(flow, self.ctx.flow_run, state)
+                except Exception:
+                    self.logger.exception("State hook %r raised an error", getattr(hook, "__name__", hook))
 
 
 @contextmanager
