@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
-from headwater.futures import HeadwaterFuture
+from headwater.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater.states import State
 from headwater.utilities.ids import new_id
 
@@ -33,7 +33,7 @@ def upstream_futures(args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: An
     def visit(value: Any) -> None:
         if isinstance(value, HeadwaterFuture):
             found.append(value)
-        elif type(value) in (list, tuple, set):
+        elif type(value) in (list, tuple, set) or isinstance(value, HeadwaterFutureList):
             for v in value:
                 visit(v)
         elif type(value) is dict:
@@ -149,6 +149,10 @@ class ThreadPoolTaskRunner(TaskRunner):
     def duplicate(self) -> ThreadPoolTaskRunner:
         return type(self)(self.max_workers)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A flow travels to worker processes with its runner: send the settings, not the pool.
+        return (type(self), (self.max_workers,))
+
     def submit_run(self, run: Callable[[], State[Any]]) -> concurrent.futures.Future[State[Any]]:
         if self._executor is None:
             with self._lock:
@@ -181,6 +185,10 @@ class ProcessPoolTaskRunner(TaskRunner):
 
     def duplicate(self) -> ProcessPoolTaskRunner:
         return type(self)(self.max_workers)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # A flow travels to worker processes with its runner: send the settings, not the pool.
+        return (type(self), (self.max_workers,))
 
     def make_run(
         self,

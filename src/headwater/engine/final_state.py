@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from headwater.core.states import StateType
-from headwater.futures import HeadwaterFuture
+from headwater.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater.states import State, count_failed
 
 
@@ -25,6 +25,8 @@ def return_value_to_state(value: Any) -> State[Any]:
             return State(StateType.COMPLETED, value.name, value.message, value.data if value.has_data() else None,
                          result_ref=value.result_ref)
         return State(value.type, value.name, value.message, value, result_ref=value.result_ref)
+    if isinstance(value, HeadwaterFutureList):  # what `map` returns: judged like a list of its futures
+        value = list(value)
     if type(value) in (list, tuple, set) and value and all(isinstance(v, State | HeadwaterFuture) for v in value):
         states = [v.wait_for_state() if isinstance(v, HeadwaterFuture) else v for v in value]
         failed = count_failed(states)

@@ -20,7 +20,7 @@ class UpstreamFailed(Exception):
 def _resolve(value: Any) -> Any:
     if isinstance(value, _PLAIN):
         return value
-    from headwater.futures import HeadwaterFuture
+    from headwater.futures import HeadwaterFuture, HeadwaterFutureList
 
     if isinstance(value, HeadwaterFuture):
         value = value.wait_for_state()
@@ -31,6 +31,8 @@ def _resolve(value: Any) -> Any:
     if type(value) in (list, tuple, set):
         items = [_resolve(v) for v in value]
         return type(value)(items)
+    if isinstance(value, HeadwaterFutureList):  # what `map` returns: its values, as a plain list
+        return [_resolve(v) for v in value]
     if type(value) is dict:
         return {k: _resolve(v) for k, v in value.items()}
     return value
@@ -39,11 +41,11 @@ def _resolve(value: Any) -> Any:
 def _needs_resolving(value: Any) -> bool:
     if isinstance(value, _PLAIN):
         return False
-    from headwater.futures import HeadwaterFuture
+    from headwater.futures import HeadwaterFuture, HeadwaterFutureList
 
     if isinstance(value, HeadwaterFuture | State):
         return True
-    if type(value) in (list, tuple, set):
+    if type(value) in (list, tuple, set) or isinstance(value, HeadwaterFutureList):
         return any(_needs_resolving(v) for v in value)
     if type(value) is dict:
         return any(_needs_resolving(v) for v in value.values())

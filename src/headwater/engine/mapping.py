@@ -24,15 +24,22 @@ def _is_mapped(value: Any) -> bool:
 def expand_map_calls(
     fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
 ) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
-    """One `(args, kwargs)` per item. Futures among the arguments are resolved first (their values
-    are mapped over); strings, bytes, dicts and `unmapped(...)` values are passed whole.
+    """One `(args, kwargs)` per item. Arguments that are futures are resolved first (their values
+    are mapped over); futures inside a list are handed to each run, which waits for its own (and is
+    NotReady if it failed); strings, bytes, dicts and `unmapped(...)` values are passed whole.
 
     Raises:
         ValueError: when no argument is iterable, or the iterables differ in length (naming them).
     """
     from headwater.engine.inputs import resolve_inputs
+    from headwater.futures import HeadwaterFuture
+    from headwater.states import State
 
-    args, kwargs = resolve_inputs(args, kwargs)
+    def top_level(value: Any) -> Any:
+        return resolve_inputs((value,), {})[0][0] if isinstance(value, HeadwaterFuture | State) else value
+
+    args = tuple(top_level(a) for a in args)
+    kwargs = {k: top_level(v) for k, v in kwargs.items()}
     parameters = bind_arguments(fn, args, kwargs)
     mapped = {k: list(v) for k, v in parameters.items() if _is_mapped(v)}
     static = {k: (v.value if isinstance(v, unmapped) else v) for k, v in parameters.items() if k not in mapped}

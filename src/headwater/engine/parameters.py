@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -53,11 +54,17 @@ def parameters_model(fn: Callable[..., Any]) -> Any:
     """A pydantic model of the function's named parameters (their hints and defaults)."""
     from pydantic import ConfigDict, create_model
 
+    try:  # resolves string hints (`from __future__ import annotations`) in the function's module
+        hints = typing.get_type_hints(fn, include_extras=True)
+    except Exception:  # a hint names something not reachable from the module: left unchecked
+        hints = {}
     fields: dict[str, Any] = {}
     for name, param in inspect.signature(fn).parameters.items():
         if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
             continue
-        hint = Any if param.annotation is inspect.Parameter.empty else param.annotation
+        hint = hints.get(name, param.annotation)
+        if hint is inspect.Parameter.empty or isinstance(hint, str):
+            hint = Any
         default = ... if param.default is inspect.Parameter.empty else param.default
         fields[name] = (hint, default)
     config = ConfigDict(arbitrary_types_allowed=True, protected_namespaces=())

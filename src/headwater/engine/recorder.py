@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import gc
 import logging
 import os
 import threading
@@ -21,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from headwater.engine.journal import Journal
@@ -37,6 +38,10 @@ if TYPE_CHECKING:
 FLOW_RUN, FLOW_STATE, TASK_RUN, TASK_STATE, LOG, HEARTBEAT = range(6)
 
 _log = logging.getLogger("headwater.recorder")
+
+_M = TypeVar("_M")
+_new = object.__new__
+_set = object.__setattr__
 
 
 def state_payload(state: State[Any]) -> dict[str, Any]:
@@ -58,63 +63,177 @@ def state_payload(state: State[Any]) -> dict[str, Any]:
 
 
 def build_batch(items: list[tuple[Any, ...]]) -> RecordBatch:
-    """Turn buffered tuples into the wire batch (runs on the portal loop, not the hot path)."""
-    from headwater.schemas.actions import RecordBatch
+    """Turn buffered tuples into the wire batch (runs on the portal loop, not the hot path).
 
-    flow_runs: list[dict[str, Any]] = []
-    task_runs: list[dict[str, Any]] = []
-    flow_states: list[dict[str, Any]] = []
-    task_states: list[dict[str, Any]] = []
-    logs: list[dict[str, Any]] = []
-    beats: list[dict[str, Any]] = []
-    for item in items:
-        kind = item[0]
-        if kind == TASK_STATE:
-            task_states.append({"run_id": item[1], "state": state_payload(item[2]), "run_count": item[3]})
-        elif kind == TASK_RUN:
-            _, run_id, name, flow_run_id, task_key, dynamic_key, tags, cache_key, child_id, initial, _count = item
-            task_runs.append(
-                {
-                    "id": run_id,
-                    "name": name,
-                    "flow_run_id": flow_run_id,
-                    "task_key": task_key,
-                    "dynamic_key": str(dynamic_key),
-                    "tags": tags,
-                    "cache_key": cache_key,
-                    "child_flow_run_id": child_id,
-                    "state": state_payload(initial),
-                }
-            )
-        elif kind == LOG:
-            _, log_id, name, level, message, created, flow_run_id, task_run_id = item
-            logs.append(
-                {
-                    "id": log_id,
-                    "name": name,
-                    "level": level,
-                    "message": message,
-                    "timestamp": datetime.fromtimestamp(created, UTC),
-                    "flow_run_id": flow_run_id,
-                    "task_run_id": task_run_id,
-                }
-            )
-        elif kind == FLOW_STATE:
-            flow_states.append({"run_id": item[1], "state": state_payload(item[2]), "run_count": item[3]})
-        elif kind == FLOW_RUN:
-            flow_runs.append(item[1])
-        elif kind == HEARTBEAT:
-            beats.append({"flow_run_id": item[1], "timestamp": item[2]})
-    return RecordBatch.model_validate(
-        {
-            "flow_runs": flow_runs,
-            "task_runs": task_runs,
-            "flow_run_states": flow_states,
-            "task_run_states": task_states,
-            "logs": logs,
-            "heartbeats": beats,
+    The tuples come from the engine, which builds them from values of the right types: the models are
+    made without validation (`_Models`), which for tens of thousands of nested objects per batch cost
+    more than everything else the writer does. Flow runs (a few, with user parameters) and log lines
+    with unexpected values are validated as usual.
+    """
+    models = _Models.get()
+    state = models.state
+    trusted = models.trusted
+    flow_runs: list[Any] = []
+    task_runs: list[Any] = []
+    flow_states: list[Any] = []
+    task_states: list[Any] = []
+    logs: list[Any] = []
+    beats: list[Any] = []
+    # No cyclic garbage is made here, but the allocations would start collections, and full ones walk
+    # every live object of the process (the flow's too): paused while the batch is built. Process-wide,
+    # but brief; GC left off by the application stays off.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for item in items:
+            kind = item[0]
+            if kind == TASK_STATE:
+                task_states.append(
+                    trusted(models.RunStateRecord, {"run_id": item[1], "state": state(item[2]), "run_count": item[3]})
+                )
+            elif kind == TASK_RUN:
+                _, run_id, name, flow_run_id, task_key, dynamic_key, tags, cache_key, child_id, initial, _count = item
+                task_runs.append(
+                    trusted(
+                        models.TaskRunCreate,
+                        {
+                            "id": run_id,
+                            "name": name,
+                            "flow_run_id": flow_run_id,
+                            "task_key": task_key,
+                            "dynamic_key": str(dynamic_key),
+                            "cache_key": cache_key,
+                            "tags": list(tags),
+                            "child_flow_run_id": child_id,
+                            "state": state(initial),
+                        },
+                    )
+                )
+            elif kind == LOG:
+                logs.append(models.log(item))
+            elif kind == FLOW_STATE:
+                flow_states.append(
+                    trusted(models.RunStateRecord, {"run_id": item[1], "state": state(item[2]), "run_count": item[3]})
+                )
+            elif kind == FLOW_RUN:
+                flow_runs.append(models.FlowRunCreate.model_validate(item[1]))
+            elif kind == HEARTBEAT:
+                beats.append(trusted(models.Heartbeat, {"flow_run_id": item[1], "timestamp": item[2]}))
+        return trusted(
+            models.RecordBatch,
+            {
+                "flow_runs": flow_runs,
+                "task_runs": task_runs,
+                "flow_run_states": flow_states,
+                "task_run_states": task_states,
+                "logs": logs,
+                "heartbeats": beats,
+            },
+        )
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+
+
+class _Models:
+    """Makes the wire models of a batch from values the engine vouches for, without validating them.
+
+    `trusted(cls, values)` is what pydantic's `model_construct` does for a model without defaults to fill,
+    aliases, extras or post-init, minus its per-field loop: `values` must give every field, in declaration
+    order (serialisation follows it), with a value of the field's type. The schemas are imported on first
+    use, as before: importing the SDK does not load them.
+    """
+
+    _instance: _Models | None = None
+
+    def __init__(self) -> None:
+        from headwater.schemas.actions import (
+            FlowRunCreate,
+            Heartbeat,
+            LogCreate,
+            RecordBatch,
+            RunStateRecord,
+            TaskRunCreate,
+        )
+        from headwater.schemas.states import StateCreate, StateDetails
+
+        self.FlowRunCreate = FlowRunCreate
+        self.Heartbeat = Heartbeat
+        self.LogCreate = LogCreate
+        self.RecordBatch = RecordBatch
+        self.RunStateRecord = RunStateRecord
+        self.TaskRunCreate = TaskRunCreate
+        self.StateCreate = StateCreate
+        self.StateDetails = StateDetails
+        self._fields: dict[type[Any], set[str]] = {}
+        for cls in (Heartbeat, LogCreate, RecordBatch, RunStateRecord, TaskRunCreate, StateCreate, StateDetails):
+            # What `trusted` skips must not be needed by these models.
+            assert cls.__pydantic_post_init__ is None and cls.model_config.get("extra") != "allow"
+            self._fields[cls] = set(cls.model_fields)
+
+    @classmethod
+    def get(cls) -> _Models:
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def trusted(self, cls: type[_M], values: dict[str, Any]) -> _M:
+        """An instance of `cls` holding `values` as they are (see the class)."""
+        model = _new(cls)
+        _set(model, "__dict__", values)
+        # A copy per model: pydantic adds to it when a field is assigned.
+        _set(model, "__pydantic_fields_set__", self._fields[cls].copy())
+        _set(model, "__pydantic_extra__", None)
+        _set(model, "__pydantic_private__", None)
+        return model
+
+    def state(self, state: State[Any]) -> Any:
+        """A state as a `StateCreate` (what validating `state_payload(state)` gives)."""
+        details = self.trusted(
+            self.StateDetails,
+            {
+                "scheduled_time": state.scheduled_time,
+                "cache_key": state.cache_key,
+                "cache_expiration": None,
+                "retriable": None,
+                "child_flow_run_id": None,
+            },
+        )
+        return self.trusted(
+            self.StateCreate,
+            {
+                "id": state.id,
+                "type": state.type,
+                "name": state.name,
+                "timestamp": state.timestamp,
+                "message": state.message,
+                "data": state.result_ref,
+                "details": details,
+            },
+        )
+
+    def log(self, item: tuple[Any, ...]) -> Any:
+        """A buffered log line as a `LogCreate`; validated if a value a logging call passed is unexpected."""
+        _, log_id, name, level, message, created, flow_run_id, task_run_id = item
+        values = {
+            "id": log_id,
+            "name": name,
+            "level": level,
+            "message": message,
+            "timestamp": datetime.fromtimestamp(created, UTC),
+            "flow_run_id": flow_run_id,
+            "task_run_id": task_run_id,
         }
-    )
+        # The run ids come from the logging call's `extra`, which user code could set too.
+        if (
+            type(name) is str
+            and type(level) is int
+            and type(message) is str
+            and (flow_run_id is None or isinstance(flow_run_id, UUID))
+            and (task_run_id is None or isinstance(task_run_id, UUID))
+        ):
+            return self.trusted(self.LogCreate, values)
+        return self.LogCreate.model_validate(values)
 
 
 class Recorder:
@@ -152,7 +271,11 @@ class Recorder:
         self._active_runs: dict[UUID, None] = {}
         self._closed = False
         self._send_lock: asyncio.Lock | None = None
+        self._flushers = 0  # flushes waiting for the send lock: the background writer yields to them
         self._wake: asyncio.Event | None = None
+        self._handover: asyncio.Event | None = None  # set while a flush waits for the send lock
+        self._flush_give_up_at: float | None = None  # the earliest deadline of the flushes waiting
+        self._holding = False  # a batch taken from the buffer is being sent
         self._failing_since: float | None = None
         self._journal_checked = False
         started = threading.Event()
@@ -198,22 +321,43 @@ class Recorder:
 
     async def aflush(self, deadline: float | None = None) -> None:
         """Write everything buffered; after `deadline` seconds of failing, journal the rest."""
-        assert self._send_lock is not None
-        async with self._send_lock:
-            await self._drain(deadline)
+        assert self._send_lock is not None and self._handover is not None
+        give_up_at = None if deadline is None else time.monotonic() + deadline
+        # The background writer, retrying without a deadline, hands over to a waiting flush; a write it
+        # has in flight is abandoned (and kept) once this flush's deadline passes.
+        self._flushers += 1
+        if give_up_at is not None:
+            self._flush_give_up_at = min(give_up_at, self._flush_give_up_at or give_up_at)
+        self._handover.set()
+        try:
+            await self._send_lock.acquire()
+        finally:
+            self._flushers -= 1
+            if not self._flushers:
+                self._handover.clear()
+                self._flush_give_up_at = None
+        try:
+            await self._drain(None if give_up_at is None else max(0.0, give_up_at - time.monotonic()))
+        finally:
+            self._send_lock.release()
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Flush (journaling what cannot be delivered within `timeout`) and stop."""
+    def close(self, timeout: float | None = None) -> None:
+        """Flush (journaling what cannot be delivered within `timeout` seconds, by default
+        `record_flush_timeout_seconds`) and stop."""
         if self._closed:
             return
         self._closed = True
+        timeout = self._flush_timeout if timeout is None else timeout
         try:
             self._portal.call(self._aclose(timeout), timeout=timeout + 5)
         except Exception:  # the process is ending; what is still buffered goes to the journal
             self._spill_all()
 
     async def _aclose(self, timeout: float) -> None:
-        await self.aflush(deadline=timeout)
+        if self._items or self._holding or self._failing_since is None:
+            await self.aflush(deadline=timeout)
+        # else: nothing unsent but the journal, and the orchestrator did not answer the last try: the
+        # journal waits for the next process, rather than this one spending `timeout` s at exit on it.
         if self._orchestrator is not None:
             with contextlib.suppress(Exception):
                 await self._orchestrator.aclose()
@@ -222,6 +366,7 @@ class Recorder:
     def _start(self, started: threading.Event) -> None:
         self._send_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._handover = asyncio.Event()
         self._portal.loop.create_task(self._run(), name="headwater-recorder")
         started.set()
 
@@ -232,7 +377,7 @@ class Recorder:
     async def _run(self) -> None:
         assert self._wake is not None and self._send_lock is not None
         next_beat = time.monotonic() + self._heartbeat_interval
-        while True:
+        while not self._closed:  # a closed recorder's writer ends (close() flushes what is left)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
             self._wake.clear()
@@ -245,7 +390,7 @@ class Recorder:
             if self._items or not self._journal_checked:
                 try:
                     async with self._send_lock:
-                        await self._drain(deadline=None)
+                        await self._drain(deadline=None, background=True)
                 except Exception:  # never let the writer die; the next round retries
                     _log.exception("Recording failed; will retry")
 
@@ -254,28 +399,45 @@ class Recorder:
             self._orchestrator = await self._connect()
         return self._orchestrator
 
-    async def _drain(self, deadline: float | None) -> None:
-        """Send batches until the buffer is empty; give up (journal) after `deadline` seconds."""
+    async def _drain(self, deadline: float | None, background: bool = False) -> None:
+        """Send batches until the buffer is empty; give up (journal) after `deadline` seconds.
+
+        `background`: the writer's own rounds, which retry without a deadline but stop (keeping what
+        they hold, in order) as soon as a flush waits, so a flush's deadline is never held up.
+        """
         give_up_at = None if deadline is None else time.monotonic() + deadline
         if not self._journal_checked:
-            if not await self._replay_journal(give_up_at):
-                self._spill_all()
+            if not await self._replay_journal(give_up_at, background):
+                if not self._handing_over(background):
+                    self._spill_all()
                 return
             self._journal_checked = True
         while self._items:
             items = [self._items.popleft() for _ in range(min(self._batch_size, len(self._items)))]
             batch = build_batch(items)
-            if not await self._send(batch, give_up_at):
+            self._holding = True
+            try:
+                sent = await self._send(batch, give_up_at, background)
+            finally:
+                self._holding = False
+            if not sent:
+                if self._handing_over(background):
+                    self._items.extendleft(reversed(items))
+                    return
                 self._journal.write(batch)
                 self._journal_checked = False
                 self._spill_all()
                 return
 
-    async def _send(self, batch: RecordBatch, give_up_at: float | None) -> bool:
+    def _handing_over(self, background: bool) -> bool:
+        """Whether a background round should stop for a waiting flush (rather than journal)."""
+        return background and self._flushers > 0
+
+    async def _send(self, batch: RecordBatch, give_up_at: float | None, background: bool = False) -> bool:
         delay = 0.05
         while True:
             try:
-                await (await self._orch()).record(batch)
+                await self._attempt(batch, give_up_at, background)
                 if self._failing_since is not None:
                     _log.warning("Recording resumed after %.1f s.", time.monotonic() - self._failing_since)
                     self._failing_since = None
@@ -288,12 +450,49 @@ class Recorder:
                     return False
                 if len(self._items) > self._buffer_max:
                     return False  # the buffer is too big to keep in memory: journal it
-                await asyncio.sleep(delay)
+                if background:
+                    assert self._handover is not None
+                    with contextlib.suppress(TimeoutError):  # back off, unless a flush comes
+                        await asyncio.wait_for(self._handover.wait(), delay)
+                    if self._handing_over(background):
+                        return False  # the flush, with its deadline, takes over
+                else:
+                    await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
 
-    async def _replay_journal(self, give_up_at: float | None) -> bool:
+    async def _attempt(self, batch: RecordBatch, give_up_at: float | None, background: bool) -> None:
+        """One write of a batch, abandoned at `give_up_at` (a server that accepts but never answers must
+        not hold a flush past its deadline) or, for a background write, at the deadline of a flush that
+        comes to wait for it."""
+        assert self._handover is not None
+        attempt = asyncio.ensure_future((await self._orch()).record(batch))
+        try:
+            while not attempt.done():
+                limit = self._flush_give_up_at if background else give_up_at
+                if limit is not None and time.monotonic() >= limit:
+                    raise TimeoutError("no answer before the flush deadline")
+                wake = asyncio.ensure_future(self._handover.wait()) if background and not self._flushers else None
+                try:
+                    await asyncio.wait(
+                        [attempt] if wake is None else [attempt, wake],
+                        timeout=None if limit is None else limit - time.monotonic(),
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                finally:
+                    if wake is not None:
+                        wake.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await wake
+            attempt.result()
+        finally:
+            if not attempt.done():
+                attempt.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await attempt
+
+    async def _replay_journal(self, give_up_at: float | None, background: bool = False) -> bool:
         for claimed, batch in self._journal.claim_all():
-            if not await self._send(batch, give_up_at):
+            if not await self._send(batch, give_up_at, background):
                 self._journal.release(claimed)
                 return False
             self._journal.done(claimed)

@@ -78,8 +78,15 @@ class TaskRunCore:
             args=args,
             kwargs=kwargs,
         )
-        self.info.name = task.render_run_name(dynamic_key, self.info)
         self.ctx = TaskRunContext(task, self.info, task.resolve_log_prints(flow_ctx), flow_ctx)
+        if callable(task.task_run_name):  # it may read `headwater.runtime.task_run`: call it in the run
+            token = task_run_context.set(self.ctx)
+            try:
+                self.info.name = task.render_run_name(dynamic_key, self.info)
+            finally:
+                task_run_context.reset(token)
+        else:
+            self.info.name = task.render_run_name(dynamic_key, self.info)
         self.dynamic_key = dynamic_key
         self.created = False
 
@@ -177,11 +184,16 @@ class TaskRunCore:
         """Run the hooks; return the result (raising a failure) or the final state."""
         state = self.state
         hooks = self.task.on_completion if state.type is _COMPLETED else self.task.on_failure
-        for hook in hooks or ():
+        if hooks:
+            token = task_run_context.set(self.ctx)  # inside the run, as in Prefect: hooks may log to it
             try:
-                hook(self.task, self.info, state)
-            except Exception:
-                self._logger().exception("State hook %r raised an error", getattr(hook, "__name__", hook))
+                for hook in hooks:
+                    try:
+                        hook(self.task, self.info, state)
+                    except Exception:
+                        self._logger().exception("State hook %r raised an error", getattr(hook, "__name__", hook))
+            finally:
+                task_run_context.reset(token)
         if return_type == "state":
             return state
         if state.type is _COMPLETED:

@@ -42,6 +42,8 @@ class RecordingHandler(logging.Handler):
             message = record.getMessage()
             if record.exc_info:
                 message += "\n" + logging.Formatter().formatException(record.exc_info)
+            elif record.exc_text:  # the console handler, which runs first, renders it into exc_text
+                message += "\n" + record.exc_text
             get_recorder().log(
                 record.name,
                 record.levelno,

@@ -1,4 +1,4 @@
-"""The task run executing here: `id`, `name`, `task_key`, `flow_run_id`, `parameters`, `tags`,
+"""The task run executing here: `id`, `name`, `task_name`, `task_key`, `flow_run_id`, `parameters`, `tags`,
 `run_count`. Outside a task run each is None (or empty)."""
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from headwater.engine.context import current_task_run
 _EMPTY: dict[str, Any] = {
     "id": None,
     "name": None,
+    "task_name": None,
     "task_key": None,
     "flow_run_id": None,
     "parameters": {},
@@ -25,6 +26,8 @@ def __getattr__(name: str) -> Any:
     if ctx is None:
         value = _EMPTY[name]
         return dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
+    if name == "task_name":
+        return ctx.task.name
     return getattr(ctx.task_run, name)
 
 
