@@ -10,7 +10,7 @@ import pytest
 
 PUBLIC = {
     "headwater": [
-        "Flow", "HeadwaterFuture", "State", "Task", "__version__", "flow", "get_run_logger", "serve", "task",
+        "Flow", "HeadwaterFuture", "State", "Task", "__version__", "flow", "get_run_logger", "serve", "tags", "task",
         "unmapped",
     ],
     "headwater.states": [

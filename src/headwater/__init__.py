@@ -13,6 +13,7 @@ records and orchestrates them.
 """
 
 from headwater._version import __version__
+from headwater.context import tags
 from headwater.flows import Flow, flow
 from headwater.futures import HeadwaterFuture
 from headwater.logging import get_run_logger
@@ -38,6 +39,7 @@ __all__ = [
     "flow",
     "get_run_logger",
     "serve",
+    "tags",
     "task",
     "unmapped",
 ]

@@ -27,6 +27,10 @@ class ParameterTypeError(HeadwaterException, TypeError):
     """A parameter's value does not match its type hint."""
 
 
+class UpstreamTaskError(HeadwaterException):
+    """A task could not run because a run it depends on (an argument or `wait_for`) did not complete."""
+
+
 class UnfinishedRun(HeadwaterException):
     """The result of a run that has not finished was asked for."""
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
+from headwater.engine.thread_pool import DaemonThreadPool
 from headwater.futures import HeadwaterFuture, HeadwaterFutureList
 from headwater.states import State
 from headwater.utilities.ids import new_id
@@ -143,7 +144,7 @@ class ThreadPoolTaskRunner(TaskRunner):
         if max_workers is not None and max_workers < 1:
             raise ValueError(f"max_workers must be at least 1, got {max_workers}.")
         self.max_workers = max_workers or 64
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._executor: DaemonThreadPool | None = None
         self._lock = threading.Lock()
 
     def duplicate(self) -> ThreadPoolTaskRunner:
@@ -157,9 +158,7 @@ class ThreadPoolTaskRunner(TaskRunner):
         if self._executor is None:
             with self._lock:
                 if self._executor is None:
-                    self._executor = concurrent.futures.ThreadPoolExecutor(
-                        self.max_workers, thread_name_prefix="headwater-task"
-                    )
+                    self._executor = DaemonThreadPool(self.max_workers, "headwater-task")
         return self._executor.submit(run)
 
     def shutdown(self, wait: bool = True) -> None:

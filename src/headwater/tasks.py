@@ -199,6 +199,10 @@ class Task(Generic[P, R]):
         """Run the task now. Inside a flow it is recorded as a task run; outside, it is a plain call."""
         flow_ctx = flow_run_context.get()
         if flow_ctx is None:
+            if return_state:
+                from headwater.engine.standalone import call_for_state
+
+                return call_for_state(self, args, kwargs)
             return self.fn(*args, **kwargs)
         return_type: Literal["result", "state"] = "state" if return_state else "result"
         if self.is_async:

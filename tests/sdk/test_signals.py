@@ -26,14 +26,6 @@ EXIT_WITHIN = 10.0
 
 pytestmark = pytest.mark.slow
 
-STILL_RUNNING_THREADS = pytest.mark.xfail(
-    strict=True,
-    reason="the process records the run CRASHED but does not exit: the interrupted flow leaves its "
-    "submitted task running in a non-daemon ThreadPoolExecutor thread, which interpreter shutdown joins "
-    "(ThreadPoolTaskRunner.shutdown(wait=False) neither cancels nor abandons it)",
-)
-
-
 @dataclass
 class Interrupted:
     run: FlowRun
@@ -90,13 +82,13 @@ def test_ctrl_c_records_the_run_crashed(records: Records, where: str) -> None:
     assert result.run.state is not None and "Ctrl-C" in (result.run.state.message or "")
 
 
-@pytest.mark.parametrize("where", ["flow", "task", pytest.param("submitted", marks=STILL_RUNNING_THREADS)])
+@pytest.mark.parametrize("where", ["flow", "task", "submitted"])
 def test_sigterm_ends_the_process_with_status_143(records: Records, where: str) -> None:
     result = _interrupt(records, where, signal.SIGTERM)
     assert result.returncode == 128 + signal.SIGTERM, result.stderr
 
 
-@pytest.mark.parametrize("where", ["flow", "task", pytest.param("submitted", marks=STILL_RUNNING_THREADS)])
+@pytest.mark.parametrize("where", ["flow", "task", "submitted"])
 def test_ctrl_c_ends_the_process_with_keyboard_interrupt(records: Records, where: str) -> None:
     result = _interrupt(records, where, signal.SIGINT)
     assert result.returncode is not None and result.returncode != 0, result.stderr

@@ -194,11 +194,6 @@ def test_invalid_task_options_are_refused() -> None:
         task(timeout_seconds=-2)(lambda: None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="outside a flow Task.__call__ returns fn(...) as is: `return_state=True` is swallowed and the "
-    "raw value (or exception) comes back instead of a State",
-)
 def test_return_state_outside_a_flow_still_gives_a_state() -> None:
     @task
     def add(x: int, y: int) -> int:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from headwater.exceptions import UpstreamTaskError
 from headwater.states import State
 
 _PLAIN = (str, int, float, bool, bytes, type(None))
 
 
-class UpstreamFailed(Exception):
+class UpstreamFailed(UpstreamTaskError):
     """An argument (or a `wait_for` dependency) is a run that did not complete."""
 
     def __init__(self, state: State[Any]) -> None:

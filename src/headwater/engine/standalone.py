@@ -27,6 +27,25 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
         return _pool
 
 
+def call_for_state(task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """`task(..., return_state=True)` outside a flow: the plain call's outcome as a state (a coroutine
+    of one for an async task)."""
+    if task.is_async:
+        async def run_async() -> State[Any]:
+            try:
+                value = await task.fn(*args, **kwargs)
+            except Exception as exc:
+                return State(StateType.FAILED, message=f"{type(exc).__name__}: {exc}", data=exc)
+            return value if isinstance(value, State) else State(StateType.COMPLETED, data=value)
+
+        return run_async()
+    try:
+        value = task.fn(*args, **kwargs)
+    except Exception as exc:
+        return State(StateType.FAILED, message=f"{type(exc).__name__}: {exc}", data=exc)
+    return value if isinstance(value, State) else State(StateType.COMPLETED, data=value)
+
+
 def submit_outside_flow(
     task: Task[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any], wait_for: Any
 ) -> HeadwaterFuture[Any]:
