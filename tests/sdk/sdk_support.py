@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -16,12 +17,22 @@ T = TypeVar("T")
 
 
 class Records:
-    """What the store holds, read through the same orchestrator the SDK records to."""
+    """What the store holds, read through the same orchestrator the SDK records to.
+
+    Args:
+        since: only flow runs the store received from then on (a server shared by several tests
+            holds their runs too).
+    """
+
+    def __init__(self, since: datetime | None = None) -> None:
+        self.since = since
 
     def flow_run(self, flow_run_id: UUID) -> FlowRun:
         return call(lambda o: o.read_flow_run(flow_run_id))
 
     def flow_runs(self, **filters: Any) -> list[FlowRun]:
+        if self.since is not None:
+            filters.setdefault("created_after", self.since)
         return call(lambda o: o.read_flow_runs(FlowRunFilter(**filters)))
 
     def only_flow_run(self, **filters: Any) -> FlowRun:

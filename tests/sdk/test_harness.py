@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sdk_support import Records
 
 from headwater import flow, task
@@ -42,6 +43,7 @@ def test_each_test_starts_empty(records: Records) -> None:
     recorded()
 
 
+@pytest.mark.embedded_only  # it checks the embedded set-up itself
 def test_harness_points_settings_and_environment_at_its_home(harness: Harness) -> None:
     settings = get_settings()
     assert settings.home == harness.home
@@ -50,6 +52,7 @@ def test_harness_points_settings_and_environment_at_its_home(harness: Harness) -
     assert os.environ["HEADWATER_HOME"] == str(harness.home)
 
 
+@pytest.mark.embedded_only  # it checks the embedded set-up itself
 def test_nested_harness_isolates_its_runs_and_restores_the_outer_one(harness: Harness) -> None:
     outer_run = recorded()
     with headwater_test_harness() as inner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
@@ -36,6 +37,8 @@ class FlowRunFilter(Schema):
     is_subflow: bool | None = None
     deployment_id: list[UUID] | None = None
     work_pool_name: list[str] | None = None
+    created_after: datetime | None = None
+    """Only runs the store received at or after this time."""
     sort: FlowRunSort = FlowRunSort.START_TIME_DESC
     limit: int = Field(default=200, ge=1, le=MAX_LIMIT)
     offset: int = Field(default=0, ge=0)

@@ -33,7 +33,8 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -231,12 +232,14 @@ class Harness:
         database_url: the store's SQLite file.
         api_url: in server mode, the server's API (`HEADWATER_API_URL`); None otherwise.
         server: in server mode, the server process (to stop, kill or restart it); None otherwise.
+        started_at: when the block began (to tell this block's runs on a server shared by others).
     """
 
     home: Path
     database_url: str
     api_url: str | None = None
     server: HeadwaterServer | None = None
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def server_process(self) -> subprocess.Popen[bytes] | None:
@@ -259,14 +262,15 @@ def _close_shared_connections() -> None:
 
 @contextmanager
 def headwater_test_harness(
-    *, server: bool = False, server_env: Mapping[str, str] | None = None, **settings: Any
+    *, server: bool | HeadwaterServer = False, server_env: Mapping[str, str] | None = None, **settings: Any
 ) -> Iterator[Harness]:
     """Run the block against a fresh, temporary store; extra keyword arguments override settings
     (e.g. `record_flush_interval_seconds=0.01`).
 
     Args:
         server: also run a real server process over the store and record through its API
-            (`HEADWATER_API_URL` is set for this process and the ones it starts).
+            (`HEADWATER_API_URL` is set for this process and the ones it starts); or a running
+            `HeadwaterServer` to record through instead (shared between tests, not stopped here).
         server_env: in server mode, extra environment variables for the server process
             (e.g. `{"HEADWATER_CRASH_DETECTION_GRACE_SECONDS": "2"}`).
         settings: setting overrides for this process, by field name.
@@ -281,13 +285,17 @@ def headwater_test_harness(
     try:
         reset_recorder()
         api_url: str | None = None
-        if server:
+        if isinstance(server, HeadwaterServer):
+            api_url = server.api_url
+            os.environ["HEADWATER_API_URL"] = api_url
+        elif server:
             process = HeadwaterServer(home, database_url, env=server_env).start()
             api_url = process.api_url
             os.environ["HEADWATER_API_URL"] = api_url
         with temporary_settings(home=home, api_url=api_url, database_url=None, **settings):
             try:
-                yield Harness(home, database_url, api_url=api_url, server=process)
+                shared = server if isinstance(server, HeadwaterServer) else process
+                yield Harness(home, database_url, api_url=api_url, server=shared)
             finally:
                 reset_recorder()  # flushes to the server while it still runs
                 _close_shared_connections()

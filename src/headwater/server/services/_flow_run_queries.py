@@ -70,6 +70,8 @@ def flow_run_conditions(flow_run_filter: FlowRunFilter, dialect_name: str) -> li
     if f.is_subflow is not None:
         column = flow_runs.c.parent_task_run_id
         conditions.append(column.is_not(None) if f.is_subflow else column.is_(None))
+    if f.created_after is not None:
+        conditions.append(flow_runs.c.created >= f.created_after)
     if f.deployment_id is not None:
         conditions.append(flow_runs.c.deployment_id.in_(f.deployment_id))
     if f.work_pool_name is not None:
