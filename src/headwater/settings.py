@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     server_port: int = 4200
     crash_detection_grace_seconds: float = 60.0
     crash_detection_loop_seconds: float = 5.0
+    scheduler_loop_seconds: float = 5.0
+    """How often the server's scheduler creates the upcoming runs of deployment schedules."""
 
     @classmethod
     def settings_customise_sources(

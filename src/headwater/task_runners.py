@@ -93,12 +93,32 @@ class TaskRunner(ABC):
                 remaining[0] -= 1
                 if remaining[0]:
                     return
-            inner = self.submit_run(run)
+            try:
+                inner = self.submit_run(run)
+            except BaseException as exc:  # the runner was shut down meanwhile (an interrupted flow)
+                outer.set_exception(exc)
+                return
             inner.add_done_callback(lambda f: _copy_outcome(f, outer))
 
+        self._deferred.add(outer)
+        outer.add_done_callback(self._deferred.discard)
         for f in pending:
             f.add_done_callback(on_upstream_done)
         return HeadwaterFuture(task_run_id, outer)
+
+    @property
+    def _deferred(self) -> set[concurrent.futures.Future[State[Any]]]:
+        """Runs waiting for their upstream runs before they are dispatched."""
+        deferred: set[concurrent.futures.Future[State[Any]]] | None = self.__dict__.get("_deferred_runs")
+        if deferred is None:
+            deferred = self.__dict__.setdefault("_deferred_runs", set())
+        return deferred
+
+    def wait_for_deferred(self) -> None:
+        """Wait until every run waiting on upstream runs has been dispatched and has finished, so that
+        shutting the workers down cannot strand one."""
+        while self._deferred:
+            concurrent.futures.wait(list(self._deferred))
 
     def make_run(
         self,
@@ -162,6 +182,8 @@ class ThreadPoolTaskRunner(TaskRunner):
         return self._executor.submit(run)
 
     def shutdown(self, wait: bool = True) -> None:
+        if wait:
+            self.wait_for_deferred()
         if self._executor is not None:
             self._executor.shutdown(wait=wait)
             self._executor = None
@@ -240,6 +262,8 @@ class ProcessPoolTaskRunner(TaskRunner):
         return outer
 
     def shutdown(self, wait: bool = True) -> None:
+        if wait:
+            self.wait_for_deferred()
         if self._executor is not None:
             self._executor.shutdown(wait=wait)
             self._executor = None

@@ -21,6 +21,7 @@ def _server_settings() -> object:
         auth_string=settings.server_api_auth_string.get_secret_value() if settings.server_api_auth_string else None,
         crash_detection_grace_seconds=settings.crash_detection_grace_seconds,
         crash_detection_loop_seconds=settings.crash_detection_loop_seconds,
+        scheduler_loop_seconds=settings.scheduler_loop_seconds,
     )
 
 

@@ -98,7 +98,8 @@ class Deployment:
             raise TypeError(f"build_from_flow needs a @flow, got {flow!r}.")
         if path is None or entrypoint is None:
             found_path, found_entrypoint = flow_entrypoint(flow)
-            path, entrypoint = path or found_path, entrypoint or found_entrypoint
+            # A deployment of a source (a git URL) is fetched by its workers: no folder of this machine.
+            path, entrypoint = path or (None if source else found_path), entrypoint or found_entrypoint
         unknown = sorted(set(parameters or {}) - set(flow.parameter_names()))
         if unknown and not flow.accepts_any_keyword():
             raise ValueError(

@@ -31,7 +31,8 @@ from headwater.utilities.ids import new_id
 
 if TYPE_CHECKING:
     from headwater.client.base import Orchestrator
-    from headwater.schemas.actions import RecordBatch
+    from headwater.schemas.actions import LogCreate, RecordBatch
+    from headwater.schemas.states import StateCreate
     from headwater.states import State
 
 # Record kinds: the first item of each tuple in the buffer.
@@ -167,8 +168,8 @@ class _Models:
         self.StateDetails = StateDetails
         self._fields: dict[type[Any], set[str]] = {}
         for cls in (Heartbeat, LogCreate, RecordBatch, RunStateRecord, TaskRunCreate, StateCreate, StateDetails):
-            # What `trusted` skips must not be needed by these models.
-            assert cls.__pydantic_post_init__ is None and cls.model_config.get("extra") != "allow"
+            if cls.__pydantic_post_init__ is not None or cls.model_config.get("extra") == "allow":
+                raise TypeError(f"{cls.__name__} needs what `trusted` skips (post-init, extras)")
             self._fields[cls] = set(cls.model_fields)
 
     @classmethod
@@ -187,7 +188,7 @@ class _Models:
         _set(model, "__pydantic_private__", None)
         return model
 
-    def state(self, state: State[Any]) -> Any:
+    def state(self, state: State[Any]) -> StateCreate:
         """A state as a `StateCreate` (what validating `state_payload(state)` gives)."""
         details = self.trusted(
             self.StateDetails,
@@ -212,7 +213,7 @@ class _Models:
             },
         )
 
-    def log(self, item: tuple[Any, ...]) -> Any:
+    def log(self, item: tuple[Any, ...]) -> LogCreate:
         """A buffered log line as a `LogCreate`; validated if a value a logging call passed is unexpected."""
         _, log_id, name, level, message, created, flow_run_id, task_run_id = item
         values = {

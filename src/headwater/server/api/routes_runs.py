@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
 from headwater.schemas.actions import FlowRunCreate
 from headwater.schemas.filters import FlowRunFilter, TaskRunFilter
 from headwater.schemas.objects import Flow, FlowRun, TaskRun
 from headwater.schemas.responses import OrchestrationResult
 from headwater.schemas.states import StateCreate, StateSchema
-from headwater.server.api.dependencies import get_db
+from headwater.server.api.dependencies import get_db, unless_disconnected
 from headwater.server.services import flow_run_waits, flow_runs, flows, task_runs
 from headwater.server.services.orchestration import set_flow_run_state
 from headwater.server.storage.database import Database
@@ -51,11 +51,15 @@ MAX_WAIT_SECONDS = 300.0
 
 @router.get("/flow_runs/{flow_run_id}/wait", tags=["flow runs"])
 async def wait_for_flow_run(
-    flow_run_id: UUID, db: Db, timeout: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 30.0
+    flow_run_id: UUID, db: Db, request: Request, timeout: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 30.0
 ) -> FlowRun:
     """The flow run as soon as it is final, or as it is after `timeout` seconds (long-poll; no database
     connection is held while waiting)."""
-    return await flow_run_waits.wait_for_flow_run(db, flow_run_id, timeout)
+    return await unless_disconnected(
+        request,
+        flow_run_waits.wait_for_flow_run(db, flow_run_id, timeout),
+        lambda: flow_runs.read_flow_run(db, flow_run_id),
+    )
 
 
 @router.post("/flow_runs/filter", tags=["flow runs"])

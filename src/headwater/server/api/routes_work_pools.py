@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, Depends, Request, status
 
 from headwater.schemas.work_pools import (
     GetScheduledFlowRuns,
@@ -18,7 +18,7 @@ from headwater.schemas.work_pools import (
     WorkQueueCreate,
     WorkQueueUpdate,
 )
-from headwater.server.api.dependencies import get_db
+from headwater.server.api.dependencies import get_db, unless_disconnected
 from headwater.server.services import scheduled_runs, work_pools, workers
 from headwater.server.storage.database import Database
 
@@ -100,8 +100,14 @@ async def filter_workers(name: str, db: Db) -> list[Worker]:
 
 @router.post("/{name}/get_scheduled_flow_runs")
 async def get_scheduled_flow_runs(
-    name: str, db: Db, request: GetScheduledFlowRuns | None = None
+    name: str, db: Db, http_request: Request, request: GetScheduledFlowRuns | None = None
 ) -> list[WorkerFlowRunResponse]:
     """Due runs for a worker, within every concurrency limit, highest-priority queue first. With
-    `wait_seconds`, the request is held (long-poll, no database connection held) until a run is due."""
-    return await scheduled_runs.get_scheduled_flow_runs(db, name, request or GetScheduledFlowRuns())
+    `wait_seconds`, the request is held (long-poll, no database connection held) until a run is due
+    (or the worker goes away)."""
+
+    async def nothing() -> list[WorkerFlowRunResponse]:
+        return []
+
+    polled = scheduled_runs.get_scheduled_flow_runs(db, name, request or GetScheduledFlowRuns())
+    return await unless_disconnected(http_request, polled, nothing)

@@ -8,25 +8,29 @@ Records are not re-orchestrated; they are facts. Every item carries a client-cho
 batch twice changes nothing. A run's current state is its newest state by timestamp, so states that
 arrive late (or out of order across batches) never move a run backwards.
 
-Speed: a flow of trivial tasks records two items per task run, and the writer shares the process (and
-the GIL) with the flow, so each microsecond spent here per task run slows the flow down. The bulk
-statements of task runs and states are therefore compiled once per dialect and executed through the
-driver, with every value converted to what the driver takes in one pass over the batch (`DriverFormat`),
-instead of through SQLAlchemy's per-row, per-column bind processors, which cost several times the
-database's own work. Flow runs (a handful per batch, and a table other features add columns to) go
-through SQLAlchemy Core as usual.
+Speed: a flow of trivial tasks records two items per task run, and the embedded writer shares the
+process (and the GIL) with the flow, so each microsecond spent here per task run slows the flow down
+and delays the moment its runs can be read. Hence, for task runs and states:
+
+- the bulk statements are compiled once per dialect and executed through the driver, every value
+  converted to what the driver takes in one pass over the batch (`DriverFormat`), instead of through
+  SQLAlchemy's per-row, per-column bind processors, which cost several times the database's own work;
+- each state is converted once (its timestamp serves its history row and its run's columns), ids are
+  handled as integers (`UUID.__hash__` is Python), and the garbage collector waits (`_gc_paused`);
+- on SQLite, the runs a batch creates are inserted without looking them up first
+  (`_insert_task_runs_unseen`).
+
+Flow runs (a handful per batch, in a table other features add columns to), logs and heartbeats go through
+SQLAlchemy Core as usual.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
-import sqlite3
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from itertools import chain
-from operator import itemgetter
 from typing import Any
 from uuid import UUID
 
@@ -44,7 +48,7 @@ from headwater.server.services.flows import ensure_flow_ids
 from headwater.server.services.logs import insert_logs
 from headwater.server.storage.database import Database, insert_ignore
 from headwater.server.storage.tables import RUN_TABLES, flow_runs, task_runs
-from headwater.server.storage.types import JSON, DriverFormat, Timestamp, driver_format
+from headwater.server.storage.types import JSON, DriverFormat, Timestamp, driver_format, json_dumps
 
 RunCreate = FlowRunCreate | TaskRunCreate
 
@@ -77,18 +81,13 @@ def _history_columns(run_column: str) -> tuple[str, ...]:
 
 
 _NO_DETAILS = StateDetails().__dict__
-"""The field values of empty details: what most states carry, stored as `{}` without a model dump."""
+"""The field values of empty details: what most states carry, stored without a model dump each time."""
+_NO_DETAILS_JSON = json_dumps(StateDetails().model_dump(mode="json", exclude_none=True))
 
 
-def _first_uuid_order(item: tuple[Any, ...]) -> int:
+def _first_uuid_order(row: tuple[Any, ...]) -> int:
     # Sorting by the UUID's integer compares in C; UUID.__lt__ is Python and showed in profiles.
-    return int(item[0].int)
-
-
-def _by_first_id(fmt: DriverFormat) -> Callable[[tuple[Any, ...]], Any]:
-    """The sort key of driver rows led by an id, in the UUIDs' order."""
-    # Hex text (SQLite) sorts as the UUIDs do, fixed width and lower case, and compares in C.
-    return itemgetter(0) if fmt.dialect_name == "sqlite" else _first_uuid_order
+    return int(row[0].int)
 
 
 @contextmanager
@@ -229,14 +228,15 @@ class _Plan:
                         state.message,
                         None if data is None else json(data),
                         # Most states have no details: one C-level comparison instead of a model dump.
-                        "{}" if details.__dict__ == _NO_DETAILS else _details_json(json, details),
+                        _NO_DETAILS_JSON if details.__dict__ == _NO_DETAILS else _details_json(json, details),
                         now,
                         now,
                     )
                 )
-            # Sorted by id, as every bulk write here, so concurrent writers on PostgreSQL lock rows in one
-            # order and cannot deadlock.
-            rows.sort(key=_by_first_id(values.fmt))
+            if not hex_ids:
+                # Sorted by id, as every bulk write on PostgreSQL, so concurrent writers lock rows in one
+                # order and cannot deadlock. (SQLite writers take turns: no need, and no gain measured.)
+                rows.sort(key=_first_uuid_order)
             self.updates = [
                 _update_values(values, self, runs.ids[key], progress[key])
                 for key in sorted(progress)
@@ -317,8 +317,7 @@ async def _insert_task_runs_unseen(
     `_StoredAlready` has the whole batch rolled back and written again the usual way. That spares a
     lookup of every run of every batch.
 
-    (Not with RETURNING instead: Python's sqlite3 steps once per returned row, giving up and taking back
-    the GIL each time, which beside a busy flow costs what `_BulkInsert` avoids.)
+    (The row count rather than RETURNING: no rows to fetch back, and no savepoint needed.)
     """
     probe = next(iter(runs.new))
     existing = await _stored_ids(conn, values.fmt, task_runs, {**runs.not_created(), probe: runs.ids[probe]})
@@ -429,61 +428,28 @@ class _DriverStatement:
         return tuple(values[name] for name in self.params)
 
 
-_SQLITE_MAX_VARIABLES = 32766 if sqlite3.sqlite_version_info >= (3, 32) else 999
-"""Bound parameters SQLite takes per statement (`SQLITE_MAX_VARIABLE_NUMBER`'s default)."""
-
-
 class _BulkInsert:
-    """INSERT … ON CONFLICT DO NOTHING of many rows, each giving `columns` in order, through the driver.
-
-    On SQLite, rows go in as multi-row VALUES statements, as many rows per statement as SQLite takes
-    parameters, not with `executemany`: Python's sqlite3 releases the GIL around every row's step and
-    takes it back for the next row, and while the flow's thread runs Python each take waits up to the
-    interpreter's switch interval (5 ms). Measured: 1,000 task runs took 1.3 s with `executemany` beside
-    a busy thread, 0.1 s as multi-row statements (the same when nothing else runs). On PostgreSQL,
-    asyncpg's `executemany` sends the rows pipelined, on the event loop's own thread.
-    """
+    """INSERT … ON CONFLICT DO NOTHING of many rows, each giving `columns` in order, through the driver
+    (`executemany`: sqlite3 steps a prepared statement per row; asyncpg pipelines the rows)."""
 
     def __init__(self, dialect: Dialect, table: sa.Table, columns: tuple[str, ...]) -> None:
-        single = _DriverStatement(insert_ignore(dialect.name, table), dialect, columns)
+        statement = _DriverStatement(insert_ignore(dialect.name, table), dialect, columns)
         # Core fills columns with a Python-side default itself, as extra parameters; the driver does not.
-        if single.params != columns:
+        if statement.params != columns:
             raise AssertionError(
-                f"bulk insert into {table.name}: the driver would take {single.params}, rows give {columns}"
+                f"bulk insert into {table.name}: the driver would take {statement.params}, rows give {columns}"
                 " (a column with a Python-side default must be among the columns)"
             )
-        self.sql = single.sql
-        self._multi_row = dialect.name == "sqlite"
-        # "INSERT INTO t (…) VALUES (?, …, ?) ON CONFLICT DO NOTHING": the row's group is repeated.
-        head, _, tail = single.sql.partition(" VALUES ")
-        group = tail[: tail.index(")") + 1]
-        if self._multi_row and group.count("?") != len(columns):
-            raise AssertionError(f"unexpected single-row INSERT: {single.sql}")
-        self._head, self._group, self._tail = f"{head} VALUES ", group, tail[len(group) :]
-        self.rows_per_statement = max(1, _SQLITE_MAX_VARIABLES // len(columns))
-        self._statements: dict[int, str] = {}
-
-    def _sql(self, rows: int) -> str:
-        sql = self._statements.get(rows)
-        if sql is None:
-            sql = self._statements[rows] = f"{self._head}{', '.join([self._group] * rows)}{self._tail}"
-        return sql
+        self.sql = statement.sql
+        self._counts = dialect.name == "sqlite"
 
     async def execute(self, conn: AsyncConnection, rows: list[tuple[Any, ...]]) -> int | None:
-        """Insert `rows`; returns how many were inserted (not skipped), where the driver tells (SQLite)."""
+        """Insert `rows`; returns how many were inserted (not skipped) where the driver tells: SQLite."""
         if not rows:
             return 0
-        if not self._multi_row:
-            await conn.exec_driver_sql(self.sql, rows)
-            return None
-        inserted = 0
-        step = self.rows_per_statement
-        for start in range(0, len(rows), step):
-            part = rows[start : start + step]
-            # One flat tuple: a tuple is one execution's parameters to SQLAlchemy (a list would be many).
-            result = await conn.exec_driver_sql(self._sql(len(part)), tuple(chain.from_iterable(part)))
-            inserted += result.rowcount
-        return inserted
+        result = await conn.exec_driver_sql(self.sql, rows)
+        # sqlite3 counts the rows an executemany changed; asyncpg's executemany reports nothing.
+        return result.rowcount if self._counts else None
 
 
 _inserts: dict[tuple[str, str, tuple[str, ...]], _BulkInsert] = {}
