@@ -166,25 +166,20 @@ def cancel_local_parent(module_pool: str, processes: Processes, tmp_path: Path) 
 def test_cancelling_a_local_flow_cancels_the_deployment_run_it_waits_for(
     server: Harness, module_pool: str, processes: Processes, tmp_path: Path
 ) -> None:
-    program, _, _ = cancel_local_parent(module_pool, processes, tmp_path)
+    program, _, child = cancel_local_parent(module_pool, processes, tmp_path)
 
-    assert "child ended CANCELLED" in program.output()
+    assert final_run(child.id).state_type is StateType.CANCELLED
+    # The local flow learns it was cancelled and stops waiting: its call raises in the user's program.
+    assert "CancelledRun: The flow run was cancelled." in program.output()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A flow run outside a worker (a local flow) is never told it is CANCELLING: nothing stops its process, "
-        "so once its child is cancelled it goes on and ends COMPLETED, although `headwater flow-run cancel` "
-        "says 'the process running it stops it, then it is CANCELLED'."
-    ),
-)
 def test_a_cancelled_local_flow_ends_cancelled(
     server: Harness, module_pool: str, processes: Processes, tmp_path: Path
 ) -> None:
-    _, parent, _ = cancel_local_parent(module_pool, processes, tmp_path)
+    program, parent, _ = cancel_local_parent(module_pool, processes, tmp_path)
 
     assert parent.state_type is StateType.CANCELLED, parent.state
+    assert program.wait(30) != 0  # the cancelled flow's call raised
 
 
 def _deployment_id(name: str) -> Any:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from headwater.engine.timeouts import (
     in_main_thread,
     main_thread_deadline,
 )
-from headwater.exceptions import HeadwaterException, TerminationSignal
+from headwater.exceptions import CancelledRun, HeadwaterException, TerminationSignal
 from headwater.logging.handlers import drain_console
 from headwater.states import State
 from headwater.utilities.ids import new_id
@@ -80,6 +81,8 @@ class FlowRunCore:
         self.ctx: FlowRunContext | None = None
         self.logger: logging.LoggerAdapter[logging.Logger] | None = None
         self.crash: BaseException | None = None
+        self.cancelled_from_elsewhere = False
+        self.sigterm_armed = False
 
     # -- before the first attempt -----------------------------------------------------------------
     def begin(self) -> State[Any] | None:
@@ -206,6 +209,12 @@ class FlowRunCore:
     def on_success(self, value: Any) -> float | None:
         """Settle the attempt from the returned value; a retry delay, or None when final."""
         self._drain_task_runner()
+        if self.sigterm_armed and self._cancellation_requested():
+            # Cancelled from elsewhere while it ran, and it finished before the recorder noticed.
+            self.cancelled_from_elsewhere = True
+            self._settle(State(StateType.CANCELLED, message="The run was cancelled."))
+            self.crash = CancelledRun("The flow run was cancelled.")
+            return None
         state = return_value_to_state(value)
         if state.is_completed():
             # A deployment run's caller reads its result from another process: persist it.
@@ -236,7 +245,8 @@ class FlowRunCore:
             reason = f"the process received signal {exc.signum} (terminated)"
             if self._cancellation_requested():
                 self._settle(State(StateType.CANCELLED, message="The run was cancelled.", data=exc))
-                self.crash = exc
+                # A worker's SIGTERM ends its process; a run cancelled under a user's program raises there.
+                self.crash = CancelledRun("The flow run was cancelled.") if self.cancelled_from_elsewhere else exc
                 return None
         self._settle(State(StateType.CRASHED, message=f"Execution was interrupted: {reason}.", data=exc))
         self.crash = exc  # re-raised by the driver once the run is recorded
@@ -348,9 +358,25 @@ def _terminate_on_sigterm(core: FlowRunCore) -> Iterator[None]:
         raise TerminationSignal(signum)
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
+    if core.existing is None:
+        # Cancelled from elsewhere (`headwater flow-run cancel`): the recorder notices and the main
+        # thread gets SIGTERM, which also interrupts whatever it waits on; the run then ends CANCELLED.
+        armed = threading.Lock()
+
+        def cancel() -> None:
+            with armed:  # never after the handler is gone: SIGTERM would then end the process
+                if core.sigterm_armed:
+                    core.cancelled_from_elsewhere = True
+                    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGTERM)
+
+        core.sigterm_armed = True
+        core.recorder.watch_cancellation(core.id, cancel)
     try:
         yield
     finally:
+        if core.existing is None:
+            with armed:
+                core.sigterm_armed = False
         signal.signal(signal.SIGTERM, previous)
 
 

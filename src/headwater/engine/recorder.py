@@ -40,6 +40,9 @@ FLOW_RUN, FLOW_STATE, TASK_RUN, TASK_STATE, LOG, HEARTBEAT = range(6)
 
 _log = logging.getLogger("headwater.recorder")
 
+CANCEL_CHECK_SECONDS = 1.0
+"""How often a flow run started in this process asks whether it was cancelled from elsewhere."""
+
 _M = TypeVar("_M")
 _new = object.__new__
 _set = object.__setattr__
@@ -270,6 +273,7 @@ class Recorder:
         self._signalled = False
         self._orchestrator: Orchestrator | None = None
         self._active_runs: dict[UUID, None] = {}
+        self._cancel_watch: dict[UUID, Callable[[], None]] = {}
         self._closed = False
         self._send_lock: asyncio.Lock | None = None
         self._flushers = 0  # flushes waiting for the send lock: the background writer yields to them
@@ -311,6 +315,24 @@ class Recorder:
     def run_finished(self, flow_run_id: UUID) -> None:
         """A flow run of this process ended."""
         self._active_runs.pop(flow_run_id, None)
+        self._cancel_watch.pop(flow_run_id, None)
+
+    def watch_cancellation(self, flow_run_id: UUID, on_cancel: Callable[[], None]) -> None:
+        """Call `on_cancel()` (from the recorder's thread) once the orchestrator has the run CANCELLING or
+        CANCELLED: how a flow run started in this process learns it was cancelled from elsewhere."""
+        self._cancel_watch[flow_run_id] = on_cancel
+
+    async def _check_cancellations(self) -> None:
+        from headwater.core.states import StateType
+
+        for run_id, on_cancel in list(self._cancel_watch.items()):
+            try:
+                run = await (await self._orch()).read_flow_run(run_id)
+            except Exception:  # not stored yet, or the orchestrator is unreachable: look again later
+                continue
+            cancelled = run.state_type in (StateType.CANCELLING, StateType.CANCELLED)
+            if cancelled and self._cancel_watch.pop(run_id, None) is not None:
+                on_cancel()
 
     # -- flushing ---------------------------------------------------------------------------------
     def flush(self, timeout: float | None = None) -> None:
@@ -378,6 +400,7 @@ class Recorder:
     async def _run(self) -> None:
         assert self._wake is not None and self._send_lock is not None
         next_beat = time.monotonic() + self._heartbeat_interval
+        next_cancel_check = time.monotonic() + CANCEL_CHECK_SECONDS
         while not self._closed:  # a closed recorder's writer ends (close() flushes what is left)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._interval)
@@ -388,6 +411,9 @@ class Recorder:
                 now = datetime.now(UTC)
                 for run_id in list(self._active_runs):
                     self._items.append((HEARTBEAT, run_id, now))
+            if self._cancel_watch and time.monotonic() >= next_cancel_check:
+                next_cancel_check = time.monotonic() + CANCEL_CHECK_SECONDS
+                await self._check_cancellations()
             if self._items or not self._journal_checked:
                 try:
                     async with self._send_lock:
