@@ -33,6 +33,7 @@ BENCHMARKS = [
     "bench_import.py",
     "bench_memory.py",
     "bench_server.py",
+    "bench_deployments.py",
 ]
 TIMEOUT_SECONDS = 600
 
