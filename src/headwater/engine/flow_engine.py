@@ -287,9 +287,12 @@ class FlowRunCore:
     def _cancellation_requested(self) -> bool:
         """Whether the orchestrator has this run CANCELLING (a worker's SIGTERM then means "cancel")."""
         from headwater.engine.proposals import current_state_type
+        from headwater.settings import get_settings
 
+        # Bounded like a flush: an orchestrator that does not answer must not hold the run's end.
+        timeout = get_settings().record_flush_timeout_seconds
         try:
-            return current_state_type(self.id) is StateType.CANCELLING
+            return current_state_type(self.id, timeout) is StateType.CANCELLING
         except Exception:  # unknown to the store yet, or the store is unreachable: not a cancellation
             return False
 

@@ -45,8 +45,8 @@ def propose(flow_run_id: UUID, state: State[Any], force: bool = False) -> tuple[
     return answer, current, result.delay_seconds
 
 
-def current_state_type(flow_run_id: UUID) -> StateType | None:
-    """The run's state type as the orchestrator has it now."""
+def current_state_type(flow_run_id: UUID, timeout: float | None = None) -> StateType | None:
+    """The run's state type as the orchestrator has it now (`TimeoutError` after `timeout` seconds)."""
     from headwater._wiring import call
 
-    return call(lambda o: o.read_flow_run(flow_run_id)).state_type
+    return call(lambda o: o.read_flow_run(flow_run_id), timeout).state_type

@@ -274,6 +274,7 @@ class Recorder:
         self._orchestrator: Orchestrator | None = None
         self._active_runs: dict[UUID, None] = {}
         self._cancel_watch: dict[UUID, Callable[[], None]] = {}
+        self._cancel_check: asyncio.Task[None] | None = None
         self._closed = False
         self._send_lock: asyncio.Lock | None = None
         self._flushers = 0  # flushes waiting for the send lock: the background writer yields to them
@@ -321,6 +322,14 @@ class Recorder:
         """Call `on_cancel()` (from the recorder's thread) once the orchestrator has the run CANCELLING or
         CANCELLED: how a flow run started in this process learns it was cancelled from elsewhere."""
         self._cancel_watch[flow_run_id] = on_cancel
+
+    async def _check_cancellations_once(self) -> None:
+        try:
+            await asyncio.wait_for(self._check_cancellations(), CANCEL_CHECK_SECONDS * 5)
+        except Exception:  # slow or failing: the next round looks again
+            pass
+        finally:
+            self._cancel_check = None
 
     async def _check_cancellations(self) -> None:
         from headwater.core.states import StateType
@@ -411,9 +420,10 @@ class Recorder:
                 now = datetime.now(UTC)
                 for run_id in list(self._active_runs):
                     self._items.append((HEARTBEAT, run_id, now))
-            if self._cancel_watch and time.monotonic() >= next_cancel_check:
+            if self._cancel_watch and time.monotonic() >= next_cancel_check and self._cancel_check is None:
+                # Beside the writer, never in its way: an orchestrator that hangs must not stop recording.
                 next_cancel_check = time.monotonic() + CANCEL_CHECK_SECONDS
-                await self._check_cancellations()
+                self._cancel_check = asyncio.get_running_loop().create_task(self._check_cancellations_once())
             if self._items or not self._journal_checked:
                 try:
                     async with self._send_lock:

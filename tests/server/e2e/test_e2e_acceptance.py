@@ -4,11 +4,14 @@ unmodified in their own processes against a real server on 127.0.0.1, over SQLit
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from e2e_support import ACCEPTANCE, DATABASES, Api, needs_acceptance
 
-from conftest import StartProgram, StartServer
+if TYPE_CHECKING:
+    from conftest import StartProgram, StartServer
+
 
 pytestmark = [needs_acceptance, pytest.mark.parametrize("database", DATABASES)]
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from e2e_support import DATABASES, PROGRAMS, Api, run_cli
 
-from conftest import StartProgram, StartServer
+if TYPE_CHECKING:
+    from conftest import StartProgram, StartServer
+
 
 pytestmark = pytest.mark.slow  # each runs several CLI and flow processes
 

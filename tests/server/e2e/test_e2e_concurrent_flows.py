@@ -4,10 +4,13 @@ server reports no error."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from e2e_support import PROGRAMS, Api
 
-from conftest import StartProgram, StartServer
+if TYPE_CHECKING:
+    from conftest import StartProgram, StartServer
+
 
 FLOWS, TASKS = 4, 300
 

@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import signal
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from e2e_support import PROGRAMS, Api, wait_until
 
-from conftest import StartProgram, StartServer
+if TYPE_CHECKING:
+    from conftest import StartProgram, StartServer
+
 
 SERVER_ENV = {"HEADWATER_CRASH_DETECTION_GRACE_SECONDS": "2", "HEADWATER_CRASH_DETECTION_LOOP_SECONDS": "0.3"}
 FLOW_ENV = {"HEADWATER_HEARTBEAT_INTERVAL_SECONDS": "0.5"}

@@ -7,11 +7,15 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from e2e_support import PROGRAMS, Api
 
-from conftest import StartProgram, StartServer
 from headwater.testing.utilities import free_port
+
+if TYPE_CHECKING:
+    from conftest import StartProgram, StartServer
+
 
 FAST_GIVE_UP = {"HEADWATER_RECORD_FLUSH_TIMEOUT_SECONDS": "0.5"}
 

@@ -4,11 +4,14 @@ flow finishes, and every task run, state and log line is recorded exactly once."
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
 from e2e_support import DATABASES, PROGRAMS, Api
 
-from conftest import StartProgram, StartServer
+if TYPE_CHECKING:
+    from conftest import StartProgram, StartServer
+
 
 TASKS = 2000
 
