@@ -6,16 +6,9 @@ worker processes (`headwater worker start`), and polling with a deadline.
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 import uuid
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -23,6 +16,8 @@ from headwater._wiring import call
 from headwater.core.states import is_terminal
 from headwater.schemas.deployments import Deployment, DeploymentCreate, DeploymentFlowRunCreate
 from headwater.schemas.objects import FlowRun
+from process_support import Worker, wait_for
+from process_support import process_alive as process_alive  # re-exported for the worker tests
 
 T = TypeVar("T")
 
@@ -132,16 +127,7 @@ def read_run(run_id: UUID) -> FlowRun:
     return call(lambda o: o.read_flow_run(run_id))
 
 
-def wait_for(condition: Callable[[], T | None], *, what: str, timeout: float = 45.0) -> T:
-    """Poll `condition` until it returns something truthy, and return that; fail after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"Timed out after {timeout:g}s waiting for {what}")
-        time.sleep(0.05)
+
 
 
 def final_run(run_id: UUID, *, timeout: float = 45.0) -> FlowRun:
@@ -164,91 +150,5 @@ def started_pid(marker: Path, *, timeout: float = 45.0) -> int:
     return int(wait_for(written, what=f"the flow to write {marker}", timeout=timeout))
 
 
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (and is not a zombie of ours)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        status = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except (FileNotFoundError, IndexError):
-        return True
-    return status != "Z"
-
-
-class WorkerProcess:
-    """`headwater worker start --pool POOL …` in a child process, its output in a file.
-
-    Use as a context manager: at the end the worker is stopped (SIGTERM) and waited for.
-    """
-
-    def __init__(self, pool: str, log_path: Path, args: Sequence[str] = (), *, shutdown_grace: float = 2.0) -> None:
-        self.pool = pool
-        self.log_path = log_path
-        self.command = [sys.executable, "-m", "headwater.cli", "worker", "start", "--pool", pool]
-        self.command += ["--shutdown-grace", str(shutdown_grace), *args]
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> WorkerProcess:
-        """Start the worker and return once it polls the pool."""
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                self.command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
-            )
-        self.wait_for_output("started: polling work pool")
-        return self
-
-    def output(self) -> str:
-        """Everything the worker printed so far."""
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def wait_for_output(self, text: str, timeout: float = 45.0) -> str:
-        """Wait until the worker printed `text`; fail early, with its output, if it exits first."""
-
-        def printed() -> str | None:
-            output = self.output()
-            if text in output:
-                return output
-            if self.process is not None and self.process.poll() is not None:
-                raise AssertionError(f"the worker exited with {self.process.returncode}:\n{output}")
-            return None
-
-        try:
-            return wait_for(printed, what=f"the worker to print {text!r}", timeout=timeout)
-        except AssertionError as exc:
-            raise AssertionError(f"{exc}\n--- worker output ---\n{self.output()}") from None
-
-    def signal(self, signum: signal.Signals) -> None:
-        """Send the worker a signal."""
-        assert self.process is not None
-        self.process.send_signal(signum)
-
-    def wait(self, timeout: float = 45.0) -> int:
-        """Wait for the worker to exit; its exit status."""
-        assert self.process is not None
-        return self.process.wait(timeout)
-
-    def stop(self, timeout: float = 45.0) -> int | None:
-        """SIGTERM the worker and wait for it (SIGKILL if it does not exit in time)."""
-        if self.process is None:
-            return None
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout)
-        return self.process.returncode
-
-    def __enter__(self) -> WorkerProcess:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+WorkerProcess = Worker
+"""`headwater worker start --pool POOL …` in a child process (a context manager that stops it)."""
